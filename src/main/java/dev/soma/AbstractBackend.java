@@ -1,0 +1,171 @@
+package dev.soma;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The checks every backend shares, done once here before any backend-specific work: null
+ * arguments, closed or foreign tensors, shapes and PReLU's slope count. A subclass implements the
+ * {@code do*} methods and may assume valid, non-empty arguments. Not for use outside soma.
+ *
+ * @param <T> the backend's tensor class
+ */
+public abstract class AbstractBackend<T extends AbstractTensor> implements Backend {
+
+    private final Class<T> tensorClass;
+    private final Set<Leaks.Handle> owned = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    protected AbstractBackend(Class<T> tensorClass) {
+        this.tensorClass = tensorClass;
+    }
+
+    @Override
+    public final Tensor tensor(int rows, int cols) {
+        Checks.shape(rows, cols);
+        checkOpen();
+        return newTensor(rows, cols, null);
+    }
+
+    @Override
+    public final Tensor upload(float[] data, int rows, int cols) {
+        Checks.length(data, rows, cols, "data");
+        checkOpen();
+        return newTensor(rows, cols, data);
+    }
+
+    @Override
+    public final void forward(ActivationFunction f, Tensor x, Tensor y) {
+        elementwise(f, x, y, false);
+    }
+
+    @Override
+    public final void derivative(ActivationFunction f, Tensor x, Tensor y) {
+        elementwise(f, x, y, true);
+    }
+
+    private void elementwise(ActivationFunction f, Tensor x, Tensor y, boolean derivative) {
+        Checks.notNull(f, "activation");
+        T xt = own(x, "x");
+        T yt = own(y, "y");
+        Checks.sameShape(x, "x", y, "y");
+        if (f.activation() == Activation.PRELU) {
+            int n = f.slopes().length;
+            if (n != 1 && n != x.cols()) {
+                throw new IllegalArgumentException("prelu has " + n + " slopes but the tensor has " + x.cols()
+                        + " columns (give one slope, or one per column)");
+            }
+        }
+        if (x.size() > 0) {
+            doElementwise(f, derivative, xt, yt);
+        }
+    }
+
+    @Override
+    public final void softmax(Tensor x, Tensor y) {
+        rowwise(x, y, false);
+    }
+
+    @Override
+    public final void logSoftmax(Tensor x, Tensor y) {
+        rowwise(x, y, true);
+    }
+
+    private void rowwise(Tensor x, Tensor y, boolean log) {
+        T xt = own(x, "x");
+        T yt = own(y, "y");
+        Checks.sameShape(x, "x", y, "y");
+        if (x.size() > 0) {
+            doSoftmax(xt, yt, log);
+        }
+    }
+
+    @Override
+    public final void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        rowwiseBackward(y, dy, dx, false);
+    }
+
+    @Override
+    public final void logSoftmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        rowwiseBackward(y, dy, dx, true);
+    }
+
+    private void rowwiseBackward(Tensor y, Tensor dy, Tensor dx, boolean log) {
+        T yt = own(y, "y");
+        T dyt = own(dy, "dy");
+        T dxt = own(dx, "dx");
+        Checks.sameShape(y, "y", dy, "dy");
+        Checks.sameShape(y, "y", dx, "dx");
+        if (dx == y && y != dy) {
+            throw new IllegalArgumentException("dx must not be y: the backward pass reads y after writing dx "
+                    + "(dx may be dy)");
+        }
+        if (y.size() > 0) {
+            doSoftmaxBackward(yt, dyt, dxt, log);
+        }
+    }
+
+    /** Checks that {@code t} is an open tensor of this backend and returns it typed. */
+    protected final T own(Tensor t, String name) {
+        Checks.notNull(t, name);
+        if (!tensorClass.isInstance(t) || t.backend() != this) {
+            throw new IllegalArgumentException(name + " belongs to another backend (" + t.backend().info()
+                    + "), not to " + info());
+        }
+        T typed = tensorClass.cast(t);
+        if (typed.isClosed()) {
+            throw new IllegalStateException(name + " (tensor " + t.rows() + " x " + t.cols() + ") is closed");
+        }
+        checkOpen();
+        return typed;
+    }
+
+    /** Throws {@link IllegalStateException} when this backend is closed. */
+    public final void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("backend " + info() + " is closed");
+        }
+    }
+
+    @Override
+    public final boolean isClosed() {
+        return closed.get();
+    }
+
+    @Override
+    public final void close() {
+        if (closed.compareAndSet(false, true)) {
+            for (Leaks.Handle h : owned) {
+                h.close();
+            }
+            owned.clear();
+            closeResources();
+        }
+    }
+
+    /** Number of tensors this backend owns that are still open. */
+    public final int liveTensors() {
+        return owned.size();
+    }
+
+    final void adopt(Leaks.Handle h) {
+        owned.add(h);
+    }
+
+    final void release(Leaks.Handle h) {
+        owned.remove(h);
+    }
+
+    /** A new tensor, zero-filled when {@code data} is null, else holding a copy of it. */
+    protected abstract T newTensor(int rows, int cols, float[] data);
+
+    protected abstract void doElementwise(ActivationFunction f, boolean derivative, T x, T y);
+
+    protected abstract void doSoftmax(T x, T y, boolean log);
+
+    protected abstract void doSoftmaxBackward(T y, T dy, T dx, boolean log);
+
+    /** Releases the backend's own resources after all its tensors are closed. */
+    protected abstract void closeResources();
+}

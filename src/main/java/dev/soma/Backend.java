@@ -1,0 +1,98 @@
+package dev.soma;
+
+/**
+ * Where soma computes: one OpenCL device, or the pure-Java path. Get one from {@link Soma#open()}.
+ *
+ * <p>Every operation checks its arguments (null, shape, closed tensor, foreign tensor, parameter
+ * values) before any device work and throws {@link IllegalArgumentException} or
+ * {@link IllegalStateException} naming the problem; the caller's arrays are never modified by a
+ * failing call. Element-wise operations may write in place ({@code y == x}).
+ *
+ * <p>Host-array methods are conveniences on top of tensors: each uploads, computes and downloads.
+ * For real work upload once, chain operations on tensors, download once.
+ *
+ * <p>A backend is safe to share between threads. Closing it closes every tensor it still owns.
+ */
+public interface Backend extends AutoCloseable {
+
+    BackendInfo info();
+
+    /** A new zero-filled tensor. */
+    Tensor tensor(int rows, int cols);
+
+    /**
+     * A new tensor holding a copy of {@code data}, row-major.
+     *
+     * @param data not modified; length must be rows × cols
+     */
+    Tensor upload(float[] data, int rows, int cols);
+
+    /** {@code upload(data, 1, data.length)}. */
+    default Tensor upload(float[] data) {
+        if (data == null) {
+            throw new IllegalArgumentException("data is null");
+        }
+        return upload(data, 1, data.length);
+    }
+
+    /** y = f(x) element-wise. {@code y} may be {@code x}; shapes must match. */
+    void forward(ActivationFunction f, Tensor x, Tensor y);
+
+    /** y = f′(x) element-wise. {@code y} may be {@code x}; shapes must match. */
+    void derivative(ActivationFunction f, Tensor x, Tensor y);
+
+    /** Softmax over each row (the last axis). {@code y} may be {@code x}. */
+    void softmax(Tensor x, Tensor y);
+
+    /** Log-softmax over each row. {@code y} may be {@code x}. */
+    void logSoftmax(Tensor x, Tensor y);
+
+    /** dx = y ⊙ (dy − Σ dy·y) per row, given y = softmax(x). {@code dx} may be {@code dy}. */
+    void softmaxBackward(Tensor y, Tensor dy, Tensor dx);
+
+    /** dx = dy − e^y · Σ dy per row, given y = logSoftmax(x). {@code dx} may be {@code dy}. */
+    void logSoftmaxBackward(Tensor y, Tensor dy, Tensor dx);
+
+    /**
+     * f(x) into a new array.
+     *
+     * @param x not modified
+     */
+    default float[] forward(ActivationFunction f, float[] x) {
+        return HostOps.elementwise(this, f, x, false);
+    }
+
+    /**
+     * f′(x) into a new array.
+     *
+     * @param x not modified
+     */
+    default float[] derivative(ActivationFunction f, float[] x) {
+        return HostOps.elementwise(this, f, x, true);
+    }
+
+    /**
+     * Softmax of each row of the rows × cols matrix {@code x}, into a new array.
+     *
+     * @param x not modified
+     */
+    default float[] softmax(float[] x, int rows, int cols) {
+        return HostOps.rowwise(this, x, rows, cols, false);
+    }
+
+    /**
+     * Log-softmax of each row of the rows × cols matrix {@code x}, into a new array.
+     *
+     * @param x not modified
+     */
+    default float[] logSoftmax(float[] x, int rows, int cols) {
+        return HostOps.rowwise(this, x, rows, cols, true);
+    }
+
+    /** Whether {@link #close()} has run. */
+    boolean isClosed();
+
+    /** Closes every tensor this backend still owns, then its device resources. Idempotent. */
+    @Override
+    void close();
+}

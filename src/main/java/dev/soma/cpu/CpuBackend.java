@@ -1,0 +1,133 @@
+package dev.soma.cpu;
+
+import dev.soma.AbstractBackend;
+import dev.soma.AbstractTensor;
+import dev.soma.ActivationFunction;
+import dev.soma.BackendInfo;
+
+import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.RecursiveAction;
+
+/**
+ * The pure-Java path: the same formulas as the kernels ({@link JavaKernels}), split over a
+ * fork-join pool of one thread per core for large inputs.
+ */
+public final class CpuBackend extends AbstractBackend<CpuBackend.CpuTensor> {
+
+    /** Below this many elements a call runs on the calling thread: forking costs more than it saves. */
+    static final int PARALLEL_THRESHOLD = 1 << 15;
+
+    private final ForkJoinPool pool;
+    private final int threads;
+    private final BackendInfo info;
+
+    public CpuBackend(String requested, List<String> fallbacks) {
+        super(CpuTensor.class);
+        this.threads = Runtime.getRuntime().availableProcessors();
+        this.pool = new ForkJoinPool(threads, p -> {
+            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+            t.setName("soma-java-" + t.getPoolIndex());
+            t.setDaemon(true);
+            return t;
+        }, null, false);
+        this.info = new BackendInfo(BackendInfo.Kind.JAVA, "pure Java (" + threads + " threads)", "", "java",
+                requested, fallbacks);
+    }
+
+    @Override
+    public BackendInfo info() {
+        return info;
+    }
+
+    @Override
+    protected CpuTensor newTensor(int rows, int cols, float[] data) {
+        float[] storage = data == null ? new float[rows * cols] : data.clone();
+        return new CpuTensor(this, rows, cols, storage);
+    }
+
+    @Override
+    protected void doElementwise(ActivationFunction f, boolean derivative, CpuTensor x, CpuTensor y) {
+        float[] in = x.data;
+        float[] out = y.data;
+        split(in.length, 1, (from, to) -> JavaKernels.elementwise(f, derivative, in, from, out, from, to - from, from));
+    }
+
+    @Override
+    protected void doSoftmax(CpuTensor x, CpuTensor y, boolean log) {
+        int cols = x.cols();
+        split(x.rows(), cols, (from, to) -> JavaKernels.softmaxRows(x.data, y.data, from, to, cols, log));
+    }
+
+    @Override
+    protected void doSoftmaxBackward(CpuTensor y, CpuTensor dy, CpuTensor dx, boolean log) {
+        int cols = y.cols();
+        split(y.rows(), cols, (from, to) -> JavaKernels.softmaxBackwardRows(y.data, dy.data, dx.data, from, to, cols, log));
+    }
+
+    @Override
+    protected void closeResources() {
+        pool.shutdown();
+    }
+
+    private interface Range {
+        void run(int from, int to);
+    }
+
+    /** Runs {@code body} over [0, count) in chunks; each unit costs {@code weight} elements. */
+    private void split(int count, int weight, Range body) {
+        long work = (long) count * weight;
+        if (threads == 1 || work < PARALLEL_THRESHOLD || count < 2) {
+            body.run(0, count);
+            return;
+        }
+        int chunks = (int) Math.min(count, threads * 4L);
+        pool.invoke(new Chunk(body, 0, count, Math.max(1, count / chunks)));
+    }
+
+    private static final class Chunk extends RecursiveAction {
+        private static final long serialVersionUID = 1L;
+        private final transient Range body;
+        private final int from;
+        private final int to;
+        private final int grain;
+
+        Chunk(Range body, int from, int to, int grain) {
+            this.body = body;
+            this.from = from;
+            this.to = to;
+            this.grain = grain;
+        }
+
+        @Override
+        protected void compute() {
+            if (to - from <= grain) {
+                body.run(from, to);
+                return;
+            }
+            int mid = (from + to) >>> 1;
+            invokeAll(new Chunk(body, from, mid, grain), new Chunk(body, mid, to, grain));
+        }
+    }
+
+    /** A tensor on the Java heap. */
+    public static final class CpuTensor extends AbstractTensor {
+        final float[] data;
+
+        CpuTensor(CpuBackend backend, int rows, int cols, float[] data) {
+            super(backend, rows, cols, () -> { });
+            this.data = data;
+        }
+
+        @Override
+        protected void read(float[] dst) {
+            System.arraycopy(data, 0, dst, 0, data.length);
+        }
+
+        @Override
+        protected void write(float[] src) {
+            System.arraycopy(src, 0, data, 0, data.length);
+        }
+    }
+}

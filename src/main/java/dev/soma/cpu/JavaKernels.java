@@ -1,0 +1,707 @@
+package dev.soma.cpu;
+
+import dev.soma.Activation;
+import dev.soma.ActivationFunction;
+
+/**
+ * The catalogue's formulas in pure Java, single-threaded: element-wise activations (forward and
+ * derivative), softmax and log-softmax over rows (forward and backward) and noisy ReLU's noise.
+ *
+ * <p>Every function is computed in double with the catalogue's stable form and rounded once to
+ * float, with the same operation sequence as {@code opencl/activations.cl} and
+ * {@code opencl/softmax.cl} when the device computes in double ({@code ACC=double}); where both use
+ * {@link JavaMath} / the prelude's {@code soma_exp} and {@code soma_log} the results are
+ * bit-identical, elsewhere (library tanh, atan, expm1, log1p, erf) they agree to 1 ulp of float.
+ *
+ * <p>The function is chosen once per call; each function has its own tight loop. Arrays are
+ * row-major; {@code x} and {@code y} may be the same array at the same offset (in place).
+ *
+ * <p>Special values: NaN in gives NaN out for every function and derivative; ±∞ gives the
+ * mathematical limit; relu(−0) = +0 (as {@link Math#max(float, float)} gives); functions that are
+ * the identity near 0 keep the sign of −0.
+ */
+public final class JavaKernels {
+
+    private JavaKernels() {
+    }
+
+    static final double SQRT1_2 = 0x1.6a09e667f3bcdp-1;        // 1/√2
+    static final double INV_SQRT2PI = 0x1.9884533d43651p-2;    // 1/√(2π)
+    static final double TWO_OVER_SQRTPI = 0x1.20dd750429b6dp0; // 2/√π
+    static final double GELU_C = 0x1.9884533d43651p-1;         // √(2/π)
+    static final double GELU_K = 0.044715;
+    static final double GELU_K3 = 0.134145;                    // 3·0.044715
+    static final double SELU_A = Activation.SELU_ALPHA;
+    static final double SELU_L = Activation.SELU_LAMBDA;
+    static final double SELU_LA = 0x1.c212cc640f03p0;          // SELU_LAMBDA * SELU_ALPHA in double
+
+    /**
+     * {@code y[yOff+i] = f(x[xOff+i])}, or f′ when {@code derivative}, for i in [0, n).
+     *
+     * @param x not modified (unless it is {@code y})
+     * @param y modified; may be {@code x} with the same offset
+     * @param index0 the global index of element 0: PReLU's column is {@code (index0+i) % slopes.length},
+     *        noisy ReLU's noise is {@link #noise}{@code (seed, index0+i)}
+     */
+    public static void elementwise(ActivationFunction f, boolean derivative, float[] x, int xOff, float[] y,
+                                   int yOff, int n, long index0) {
+        if (n < 0 || xOff < 0 || yOff < 0 || xOff > x.length - n || yOff > y.length - n) {
+            throw new IllegalArgumentException("elementwise: range [" + xOff + "," + yOff + ")+" + n
+                    + " outside arrays of " + x.length + " and " + y.length);
+        }
+        if (n == 0) {
+            return;
+        }
+        final boolean d = derivative;
+        final double p0 = f.param(0);
+        final double p1 = f.param(1);
+        switch (f.activation()) {
+            case IDENTITY -> identity(d, x, xOff, y, yOff, n);
+            case BINARY_STEP -> binaryStep(d, x, xOff, y, yOff, n);
+            case SIGMOID -> { if (d) sigmoidD(x, xOff, y, yOff, n); else sigmoid(x, xOff, y, yOff, n); }
+            case GENERALIZED_LOGISTIC -> genLogistic(d, p0, x, xOff, y, yOff, n);
+            case TANH -> tanh(d, x, xOff, y, yOff, n);
+            case ARCTAN -> arctan(d, x, xOff, y, yOff, n);
+            case GUDERMANNIAN -> gudermannian(d, x, xOff, y, yOff, n);
+            case ERF -> erf(d, x, xOff, y, yOff, n);
+            case ALGEBRAIC_SIGMOID -> algebraicSigmoid(d, x, xOff, y, yOff, n);
+            case SOFTSIGN -> softsign(d, x, xOff, y, yOff, n);
+            case HARD_SIGMOID -> hardSigmoid(d, p0, p1, x, xOff, y, yOff, n);
+            case RELU -> { if (d) reluD(x, xOff, y, yOff, n); else relu(x, xOff, y, yOff, n); }
+            case RELU6 -> relu6(d, x, xOff, y, yOff, n);
+            case LEAKY_RELU -> leaky(d, (float) p0, x, xOff, y, yOff, n);
+            case PRELU -> prelu(d, f.slopes(), x, xOff, y, yOff, n, index0);
+            case THRESHOLDED_RELU -> thresholded(d, (float) p0, x, xOff, y, yOff, n);
+            case NOISY_RELU -> noisyRelu(d, p0, f.seed(), x, xOff, y, yOff, n, index0);
+            case ELU -> elu(d, p0, x, xOff, y, yOff, n);
+            case SELU -> selu(d, x, xOff, y, yOff, n);
+            case CELU -> celu(d, p0, x, xOff, y, yOff, n);
+            case SOFTPLUS -> softplus(d, p0, x, xOff, y, yOff, n);
+            case LOG_SIGMOID -> logSigmoid(d, x, xOff, y, yOff, n);
+            case GELU -> gelu(d, x, xOff, y, yOff, n);
+            case GELU_TANH -> geluTanh(d, x, xOff, y, yOff, n);
+            case SILU -> silu(d, p0, x, xOff, y, yOff, n);
+            case MISH -> mish(d, x, xOff, y, yOff, n);
+            case HARD_SWISH -> hardSwish(d, x, xOff, y, yOff, n);
+            default -> throw new IllegalArgumentException("no Java kernel for " + f.activation());
+        }
+    }
+
+    // ------------------------------------------------------------------ scalar building blocks
+
+    /** 0·∞ made a NaN from a non-NaN input: the limit is 0. */
+    static double fix0(double r, double v) {
+        return (r != r && v == v) ? 0.0 : r;
+    }
+
+    /** σ(z) = 1/(1+e^−z) without overflow: t = e^−|z|, z ≥ 0: 1/(1+t), else t/(1+t). */
+    static double sig(double z) {
+        double t = JavaMath.exp(-Math.abs(z));
+        return (z >= 0 ? 1.0 : t) / (1.0 + t);
+    }
+
+    /** σ′(z) = σ(z)σ(−z) = t/(1+t)², t = e^−|z|. */
+    static double sigD(double z) {
+        double t = JavaMath.exp(-Math.abs(z));
+        double u = 1.0 + t;
+        return t / (u * u);
+    }
+
+    /** softplus(z) = max(z,0) + log1p(e^−|z|), NaN propagates. */
+    static double sp(double z) {
+        return (z > 0 ? z : 0.0) + Math.log1p(JavaMath.exp(-Math.abs(z)));
+    }
+
+    // ------------------------------------------------------------------ loops
+
+    private static void identity(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        if (!d) {
+            if (x != y || xo != yo) {
+                System.arraycopy(x, xo, y, yo, n);
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            y[yo + i] = v != v ? v : 1f;
+        }
+    }
+
+    private static void binaryStep(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + i];
+                y[yo + i] = v != v ? v : 0f;
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                float v = x[xo + i];
+                y[yo + i] = v >= 0 ? 1f : (v != v ? v : 0f);
+            }
+        }
+    }
+
+    private static void sigmoid(float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yo + i] = (float) sig(x[xo + i]);
+        }
+    }
+
+    private static void sigmoidD(float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yo + i] = (float) sigD(x[xo + i]);
+        }
+    }
+
+    /** f = exp(−α·sp(−x)); f′ = α·f·σ(−x). */
+    private static void genLogistic(boolean d, double a, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = x[xo + i];
+            double f = JavaMath.exp(-a * sp(-v));
+            y[yo + i] = (float) (d ? a * f * sig(-v) : f);
+        }
+    }
+
+    /** tanh; tanh′ = 4u/(1+u)², u = e^−2|x| (no cancellation). */
+    private static void tanh(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                double u = JavaMath.exp(-2.0 * Math.abs(v));
+                double w = 1.0 + u;
+                y[yo + i] = (float) (4.0 * u / (w * w));
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Math.tanh(x[xo + i]);
+            }
+        }
+    }
+
+    private static void arctan(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (1.0 / (1.0 + v * v));
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) Math.atan(x[xo + i]);
+            }
+        }
+    }
+
+    /** gd = 2·atan(tanh(x/2)); gd′ = sech x = 2u/(1+u²), u = e^−|x|. */
+    private static void gudermannian(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                double u = JavaMath.exp(-Math.abs(v));
+                y[yo + i] = (float) (2.0 * u / (1.0 + u * u));
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (2.0 * Math.atan(Math.tanh(0.5 * v)));
+            }
+        }
+    }
+
+    private static void erf(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (TWO_OVER_SQRTPI * JavaMath.exp(-(v * v)));
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) JavaMath.erf(x[xo + i]);
+            }
+        }
+    }
+
+    /** x/√(1+x²), ±1 beyond |x| > 1e18 (where x² would overflow a float ACC); f′ = r³, r = 1/√(1+x²). */
+    private static void algebraicSigmoid(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                double r = 1.0 / Math.sqrt(1.0 + v * v);
+                y[yo + i] = (float) (r * r * r);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (Math.abs(v) > 1e18 ? Math.copySign(1.0, v) : v / Math.sqrt(1.0 + v * v));
+            }
+        }
+    }
+
+    /** x/(1+|x|), ±1 at ±∞; f′ = r², r = 1/(1+|x|). */
+    private static void softsign(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                double r = 1.0 / (1.0 + Math.abs(v));
+                y[yo + i] = (float) (r * r);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (Double.isInfinite(v) ? Math.copySign(1.0, v) : v / (1.0 + Math.abs(v)));
+            }
+        }
+    }
+
+    /** w = αx+β clamped to [0,1]; f′ = α inside (0,1), else 0. */
+    private static void hardSigmoid(boolean d, double a, double b, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            double w = a * x[xo + i] + b;
+            double r;
+            if (d) {
+                r = (w > 0 && w < 1) ? a : (w != w ? w : 0.0);
+            } else {
+                r = w < 0 ? 0.0 : (w > 1 ? 1.0 : w);
+            }
+            y[yo + i] = (float) r;
+        }
+    }
+
+    private static void relu(float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yo + i] = Math.max(0f, x[xo + i]);
+        }
+    }
+
+    private static void reluD(float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            y[yo + i] = v > 0 ? 1f : (v != v ? v : 0f);
+        }
+    }
+
+    private static void relu6(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            float r;
+            if (d) {
+                r = (v > 0 && v < 6) ? 1f : (v != v ? v : 0f);
+            } else {
+                r = v > 0 ? (v < 6 ? v : 6f) : (v != v ? v : 0f);
+            }
+            y[yo + i] = r;
+        }
+    }
+
+    /** x ≥ 0 ? x : αx (with 0·(−∞) = 0 when α = 0); f′ = x > 0 ? 1 : α. */
+    static float leaky(float v, float a) {
+        return v >= 0 ? v : ((a == 0f && v < 0) ? -a : (float) ((double) a * v));
+    }
+
+    static float leakyD(float v, float a) {
+        return v > 0 ? 1f : (v != v ? v : a);
+    }
+
+    private static void leaky(boolean d, float a, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = leakyD(x[xo + i], a);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = leaky(x[xo + i], a);
+            }
+        }
+    }
+
+    private static void prelu(boolean d, float[] slopes, float[] x, int xo, float[] y, int yo, int n, long index0) {
+        if (slopes == null || slopes.length == 0) {
+            slopes = new float[] {Activation.PRELU_DEFAULT_SLOPE};
+        }
+        int len = slopes.length;
+        int c = (int) Long.remainderUnsigned(index0, len);
+        for (int i = 0; i < n; i++) {
+            float a = slopes[c];
+            float v = x[xo + i];
+            y[yo + i] = d ? leakyD(v, a) : leaky(v, a);
+            if (++c == len) {
+                c = 0;
+            }
+        }
+    }
+
+    private static void thresholded(boolean d, float t, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            y[yo + i] = v > t ? (d ? 1f : v) : (v != v ? v : 0f);
+        }
+    }
+
+    private static void noisyRelu(boolean d, double s, long seed, float[] x, int xo, float[] y, int yo, int n,
+                                  long index0) {
+        long key = mix64(seed);
+        for (int i = 0; i < n; i++) {
+            double w = (double) x[xo + i] + s * (double) noiseKeyed(key, index0 + i);
+            double r;
+            if (d) {
+                r = w > 0 ? 1.0 : (w != w ? w : 0.0);
+            } else {
+                r = w > 0 ? w : (w != w ? w : 0.0);
+            }
+            y[yo + i] = (float) r;
+        }
+    }
+
+    /** x > 0 ? x : α·expm1(x); f′ = x > 0 ? 1 : α·e^x. */
+    private static void elu(boolean d, double a, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (v > 0 ? 1.0 : a * JavaMath.exp(v));
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (v > 0 ? v : a * Math.expm1(v));
+            }
+        }
+    }
+
+    /** λ·x or λα·expm1(x); f′ = λ or λα·e^x, α and λ in double. */
+    private static void selu(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (v > 0 ? SELU_L : SELU_LA * JavaMath.exp(v));
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (v > 0 ? SELU_L * v : SELU_LA * Math.expm1(v));
+            }
+        }
+    }
+
+    /** x > 0 ? x : α·expm1(x/α); f′ = x > 0 ? 1 : e^(x/α). */
+    private static void celu(boolean d, double a, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (v > 0 ? 1.0 : JavaMath.exp(v / a));
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) (v > 0 ? v : a * Math.expm1(v / a));
+            }
+        }
+    }
+
+    /** max(x,0) + log1p(e^−|βx|)/β; f′ = σ(βx). */
+    private static void softplus(boolean d, double b, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) sig(b * x[xo + i]);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                double z = b * v;
+                y[yo + i] = (float) ((v > 0 ? v : 0.0) + Math.log1p(JavaMath.exp(-Math.abs(z))) / b);
+            }
+        }
+    }
+
+    /** min(x,0) − log1p(e^−|x|); f′ = σ(−x). */
+    private static void logSigmoid(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i] = (float) sig(-(double) x[xo + i]);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) ((v < 0 ? v : 0.0) - Math.log1p(JavaMath.exp(-Math.abs(v))));
+            }
+        }
+    }
+
+    /** 0.5·x·erfc(−x/√2); f′ = 0.5·erfc(−x/√2) + x·φ(x), 0 at −∞ and 1 at +∞. */
+    private static void gelu(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                double r;
+                if (Double.isInfinite(v)) {
+                    r = v > 0 ? 1.0 : 0.0;
+                } else {
+                    double cdf = 0.5 * JavaMath.erfc(-v * SQRT1_2);
+                    double pdf = INV_SQRT2PI * JavaMath.exp(-0.5 * (v * v));
+                    r = cdf + v * pdf;
+                }
+                y[yo + i] = (float) r;
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                y[yo + i] = (float) fix0(0.5 * v * JavaMath.erfc(-v * SQRT1_2), v);
+            }
+        }
+    }
+
+    /**
+     * x·σ(2u), u = √(2/π)·x·(1 + 0.044715x²) (= ½x(1+tanh u)); f′ = s + 2x·u′·s(1−s) with
+     * s(1−s) = t/(1+t)², t = e^−2|u|, u′ = √(2/π)(1 + 3·0.044715x²); 0/1 beyond |x| > 1e4.
+     */
+    private static void geluTanh(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                double r;
+                if (Math.abs(v) > 1e4) {
+                    r = v > 0 ? 1.0 : 0.0;
+                } else {
+                    double x2 = v * v;
+                    double z = 2.0 * (GELU_C * v * (1.0 + GELU_K * x2));
+                    double t = JavaMath.exp(-Math.abs(z));
+                    double w = 1.0 + t;
+                    double s = (z >= 0 ? 1.0 : t) / w;
+                    double g = t / (w * w);
+                    double du = GELU_C * (1.0 + GELU_K3 * x2);
+                    r = s + 2.0 * v * du * g;
+                }
+                y[yo + i] = (float) r;
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                double x2 = v * v;
+                double z = 2.0 * (GELU_C * v * (1.0 + GELU_K * x2));
+                y[yo + i] = (float) fix0(v * sig(z), v);
+            }
+        }
+    }
+
+    /** x·σ(βx); f′ = σ(βx)(1 + βx·σ(−βx)), 1 / 0 at βx = ±∞. */
+    private static void silu(boolean d, double b, float[] x, int xo, float[] y, int yo, int n) {
+        if (d) {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                double z = fix0(b * v, v);
+                double r;
+                if (Double.isInfinite(z)) {
+                    r = z > 0 ? 1.0 : 0.0;
+                } else {
+                    double t = JavaMath.exp(-Math.abs(z));
+                    double w = 1.0 + t;
+                    double s = (z >= 0 ? 1.0 : t) / w;
+                    double sm = (z >= 0 ? t : 1.0) / w;
+                    r = s * (1.0 + z * sm);
+                }
+                y[yo + i] = (float) r;
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                double v = x[xo + i];
+                double z = fix0(b * v, v);
+                y[yo + i] = (float) fix0(v * sig(z), v);
+            }
+        }
+    }
+
+    /**
+     * x·T, T = tanh(softplus x) from one exponential: x ≤ 0: e = e^x, n = e(e+2), T = n/(n+2);
+     * x > 0: t = e^−x, T = (1+2t)/(1+2t+2t²). f′ = T + x·σ(x)(1−T²), written without cancellation:
+     * x ≤ 0: T + 4x·e(1+e)/(n+2)²; x > 0: T + 4x·t²(1+t)/(1+2t+2t²)².
+     */
+    private static void mish(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = x[xo + i];
+            double r;
+            if (d && Double.isInfinite(v)) {
+                r = v > 0 ? 1.0 : 0.0;
+            } else if (v <= 0) {
+                double e = JavaMath.exp(v);
+                double m = e * (e + 2.0);
+                double q = m + 2.0;
+                double tt = m / q;
+                r = d ? tt + 4.0 * v * e * (1.0 + e) / (q * q) : fix0(v * tt, v);
+            } else {
+                double t = JavaMath.exp(-v);
+                double a = 1.0 + 2.0 * t;
+                double q = a + 2.0 * t * t;
+                double tt = a / q;
+                r = d ? tt + 4.0 * v * (t * t) * (1.0 + t) / (q * q) : v * tt;
+            }
+            y[yo + i] = (float) r;
+        }
+    }
+
+    /** x ≤ −3: 0; x ≥ 3: x; else x(x+3)/6. f′: x < −3: 0; x > 3: 1; else (2x+3)/6. */
+    private static void hardSwish(boolean d, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = x[xo + i];
+            double r;
+            if (d) {
+                r = v < -3 ? 0.0 : (v > 3 ? 1.0 : (2.0 * v + 3.0) / 6.0);
+            } else {
+                r = v <= -3 ? 0.0 : (v >= 3 ? v : v * (v + 3.0) / 6.0);
+            }
+            y[yo + i] = (float) r;
+        }
+    }
+
+    // ------------------------------------------------------------------ noise
+
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+
+    /** SplitMix64's finaliser. */
+    static long mix64(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /**
+     * Noisy ReLU's n ~ N(0,1) for ({@code seed}, {@code index}): bit-identical to the kernel's on
+     * devices that compute in double. Bits: {@code z = mix64(mix64(seed) + index·φ64)}; uniform
+     * {@code u = (z>>>12 + ½)·2^−52} in (0,1), exactly representable; n = Φ^−1(u) by Acklam's
+     * rational approximation (relative error below 1.2e-9) in double, rounded to float.
+     */
+    public static float noise(long seed, long index) {
+        return noiseKeyed(mix64(seed), index);
+    }
+
+    static float noiseKeyed(long key, long index) {
+        long z = mix64(key + index * GOLDEN);
+        double u = ((double) (z >>> 12) + 0.5) * 0x1.0p-52;
+        return (float) inverseNormal(u);
+    }
+
+    private static final double A1 = -3.969683028665376e+01;
+    private static final double A2 = 2.209460984245205e+02;
+    private static final double A3 = -2.759285104469687e+02;
+    private static final double A4 = 1.383577518672690e+02;
+    private static final double A5 = -3.066479806614716e+01;
+    private static final double A6 = 2.506628277459239e+00;
+    private static final double B1 = -5.447609879822406e+01;
+    private static final double B2 = 1.615858368580409e+02;
+    private static final double B3 = -1.556989798598866e+02;
+    private static final double B4 = 6.680131188771972e+01;
+    private static final double B5 = -1.328068155288572e+01;
+    private static final double C1 = -7.784894002430293e-03;
+    private static final double C2 = -3.223964580411365e-01;
+    private static final double C3 = -2.400758277161838e+00;
+    private static final double C4 = -2.549732539343734e+00;
+    private static final double C5 = 4.374664141464968e+00;
+    private static final double C6 = 2.938163982698783e+00;
+    private static final double D1 = 7.784695709041462e-03;
+    private static final double D2 = 3.224671290700398e-01;
+    private static final double D3 = 2.445134137142996e+00;
+    private static final double D4 = 3.754408661907416e+00;
+    private static final double P_LOW = 0.02425;
+
+    /** Acklam's Φ^−1(p) for p in (0,1); only +, −, ×, ÷, √ and {@link JavaMath#log}. */
+    static double inverseNormal(double p) {
+        if (p < P_LOW) {
+            double q = Math.sqrt(-2.0 * JavaMath.log(p));
+            return (((((C1 * q + C2) * q + C3) * q + C4) * q + C5) * q + C6)
+                    / ((((D1 * q + D2) * q + D3) * q + D4) * q + 1.0);
+        }
+        if (p > 1.0 - P_LOW) {
+            double q = Math.sqrt(-2.0 * JavaMath.log(1.0 - p));
+            return -(((((C1 * q + C2) * q + C3) * q + C4) * q + C5) * q + C6)
+                    / ((((D1 * q + D2) * q + D3) * q + D4) * q + 1.0);
+        }
+        double q = p - 0.5;
+        double r = q * q;
+        return (((((A1 * r + A2) * r + A3) * r + A4) * r + A5) * r + A6) * q
+                / (((((B1 * r + B2) * r + B3) * r + B4) * r + B5) * r + 1.0);
+    }
+
+    // ------------------------------------------------------------------ softmax
+
+    /**
+     * Softmax (or log-softmax) of rows [rowStart, rowEnd) of a row-major ?×cols matrix: subtract the
+     * row max, sum e^(x−m) in double, y = e^(x−m)·(1/sum) or (x−m) − log(sum). A NaN anywhere makes
+     * the row NaN; k entries of +∞ give 1/k there and 0 elsewhere (log: −log k and −∞); an all −∞
+     * row gives zeros (log: −∞).
+     *
+     * @param x not modified (unless it is {@code y})
+     * @param y modified; may be {@code x}
+     */
+    public static void softmaxRows(float[] x, float[] y, int rowStart, int rowEnd, int cols, boolean log) {
+        for (int row = rowStart; row < rowEnd; row++) {
+            int o = row * cols;
+            if (cols == 0) {
+                return;
+            }
+            float m = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < cols; j++) {
+                m = Math.max(m, x[o + j]);
+            }
+            if (m != m) {
+                java.util.Arrays.fill(y, o, o + cols, Float.NaN);
+            } else if (m == Float.POSITIVE_INFINITY) {
+                int k = 0;
+                for (int j = 0; j < cols; j++) {
+                    k += x[o + j] == Float.POSITIVE_INFINITY ? 1 : 0;
+                }
+                float in = log ? (float) -JavaMath.log(k) : (float) (1.0 / k);
+                float out = log ? Float.NEGATIVE_INFINITY : 0f;
+                for (int j = 0; j < cols; j++) {
+                    y[o + j] = x[o + j] == Float.POSITIVE_INFINITY ? in : out;
+                }
+            } else if (m == Float.NEGATIVE_INFINITY) {
+                java.util.Arrays.fill(y, o, o + cols, log ? Float.NEGATIVE_INFINITY : 0f);
+            } else {
+                double md = m;
+                double sum = 0.0;
+                for (int j = 0; j < cols; j++) {
+                    sum += JavaMath.exp((double) x[o + j] - md);
+                }
+                if (log) {
+                    double lse = JavaMath.log(sum);
+                    for (int j = 0; j < cols; j++) {
+                        y[o + j] = (float) (((double) x[o + j] - md) - lse);
+                    }
+                } else {
+                    double inv = 1.0 / sum;
+                    for (int j = 0; j < cols; j++) {
+                        y[o + j] = (float) (JavaMath.exp((double) x[o + j] - md) * inv);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Backward of {@link #softmaxRows}: softmax dx = y(dy − Σ dy·y); log-softmax dx = dy − e^y·Σ dy,
+     * sums in double.
+     *
+     * @param y the forward output, not modified
+     * @param dy not modified (unless it is {@code dx})
+     * @param dx modified; may be {@code dy}
+     */
+    public static void softmaxBackwardRows(float[] y, float[] dy, float[] dx, int rowStart, int rowEnd, int cols,
+                                           boolean log) {
+        for (int row = rowStart; row < rowEnd; row++) {
+            int o = row * cols;
+            double s = 0.0;
+            if (log) {
+                for (int j = 0; j < cols; j++) {
+                    s += dy[o + j];
+                }
+                for (int j = 0; j < cols; j++) {
+                    dx[o + j] = (float) ((double) dy[o + j] - JavaMath.exp(y[o + j]) * s);
+                }
+            } else {
+                for (int j = 0; j < cols; j++) {
+                    s += (double) dy[o + j] * (double) y[o + j];
+                }
+                for (int j = 0; j < cols; j++) {
+                    dx[o + j] = (float) ((double) y[o + j] * ((double) dy[o + j] - s));
+                }
+            }
+        }
+    }
+}

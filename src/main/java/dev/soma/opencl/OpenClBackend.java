@@ -1,0 +1,279 @@
+package dev.soma.opencl;
+
+import dev.soma.AbstractBackend;
+import dev.soma.AbstractTensor;
+import dev.soma.Activation;
+import dev.soma.ActivationFunction;
+import dev.soma.BackendInfo;
+import dev.soma.Leaks;
+import org.jocl.CL;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_context_properties;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One OpenCL device: its context, an in-order queue, the programs built for it (once each, on first
+ * use, cached by options) and the device buffers of its tensors.
+ *
+ * <p>Launches are serialised by one lock, because {@code clSetKernelArg} on a shared kernel is not
+ * thread-safe; everything else may run concurrently.
+ */
+public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor> {
+
+    static final String ACTIVATIONS = "activations.cl";
+    static final String SOFTMAX = "softmax.cl";
+    /** Work-items per group for element-wise kernels (clamped to the device's maximum). */
+    private static final int ELEMENTWISE_GROUP = 256;
+
+    private final Discovery.Device device;
+    private final KernelSources sources;
+    private final BackendInfo info;
+    private final cl_context context;
+    private final cl_command_queue queue;
+    private final Leaks.Handle handle;
+    private final String baseOptions;
+    private final int elementwiseGroup;
+    private final int softmaxGroup;
+    private final Map<String, Program> programs = new ConcurrentHashMap<>();
+    private final Object launchLock = new Object();
+    private final cl_mem noSlopes;
+
+    /**
+     * Opens {@code device} and builds a first program, so that a device whose compiler cannot build
+     * soma's kernels is found out here (and skipped by automatic selection) rather than later.
+     *
+     * @throws OpenClException when the context, queue or first program cannot be made
+     */
+    public static OpenClBackend open(Discovery.Device device, KernelSources sources, String requested,
+                                     List<String> fallbacks) {
+        OpenClBackend b = new OpenClBackend(device, sources, requested, fallbacks);
+        try {
+            b.program(ACTIVATIONS, activationOptions(Activation.SIGMOID, false));
+            return b;
+        } catch (RuntimeException e) {
+            b.close();
+            throw e;
+        }
+    }
+
+    private OpenClBackend(Discovery.Device device, KernelSources sources, String requested, List<String> fallbacks) {
+        super(ClTensor.class);
+        this.device = device;
+        this.sources = sources;
+        DeviceInfo d = device.info();
+        this.info = new BackendInfo(BackendInfo.Kind.OPENCL, d.name(), d.platformName(), d.selector(), requested,
+                fallbacks);
+        int[] status = new int[1];
+        cl_context_properties props = new cl_context_properties();
+        props.addProperty(CL.CL_CONTEXT_PLATFORM, device.platform());
+        cl_context ctx = CL.clCreateContext(props, 1, new org.jocl.cl_device_id[] {device.id()}, null, null, status);
+        OpenClException.check(status[0], "clCreateContext");
+        @SuppressWarnings("deprecation")
+        cl_command_queue q = CL.clCreateCommandQueue(ctx, device.id(), 0, status);
+        if (status[0] != CL.CL_SUCCESS) {
+            CL.clReleaseContext(ctx);
+            throw new OpenClException("clCreateCommandQueue", status[0]);
+        }
+        this.context = ctx;
+        this.queue = q;
+        this.handle = Leaks.register(this, "OpenCL context on " + d.name(), () -> {
+            CL.clReleaseCommandQueue(q);
+            CL.clReleaseContext(ctx);
+        });
+        StringBuilder opts = new StringBuilder("-DREAL=float");
+        opts.append(d.fp64() ? " -DACC=double -DSOMA_FP64=1" : " -DACC=float -DSOMA_FP64=0");
+        if (d.correctlyRoundedDivideSqrt()) {
+            opts.append(" -cl-fp32-correctly-rounded-divide-sqrt");
+        }
+        this.baseOptions = opts.toString();
+        int maxGroup = Math.max(1, d.maxWorkGroupSize());
+        this.elementwiseGroup = Math.min(ELEMENTWISE_GROUP, Integer.highestOneBit(maxGroup));
+        this.softmaxGroup = Math.min(256, Integer.highestOneBit(maxGroup));
+        this.noSlopes = createBuffer(Sizeof.cl_float, Pointer.to(new float[1]), CL.CL_MEM_COPY_HOST_PTR);
+    }
+
+    @Override
+    public BackendInfo info() {
+        return info;
+    }
+
+    /** The device this backend runs on. */
+    public DeviceInfo device() {
+        return device.info();
+    }
+
+    /** The options every program is built with (element and accumulator types, rounding). */
+    public String buildOptions() {
+        return baseOptions;
+    }
+
+    static String activationOptions(Activation a, boolean derivative) {
+        return "-DACT=" + a.id() + " -DDERIV=" + (derivative ? 1 : 0);
+    }
+
+    /** The program of {@code family} built with {@code options}; built on first use, then cached. */
+    Program program(String family, String options) {
+        checkOpen();
+        String all = baseOptions + " " + options;
+        return programs.computeIfAbsent(family + " " + all,
+                k -> Program.build(context, device.id(), device.info().name(), family, sources.program(family), all));
+    }
+
+    @Override
+    protected ClTensor newTensor(int rows, int cols, float[] data) {
+        long bytes = Math.max(1L, (long) rows * cols) * Sizeof.cl_float;
+        if (bytes > device.info().maxAllocation()) {
+            throw new IllegalArgumentException("tensor " + rows + " x " + cols + " needs " + bytes + " bytes, more than "
+                    + device.info().name() + " can allocate at once (CL_DEVICE_MAX_MEM_ALLOC_SIZE = "
+                    + device.info().maxAllocation() + ")");
+        }
+        cl_mem mem;
+        if (data != null && data.length > 0) {
+            mem = createBuffer(bytes, Pointer.to(data), CL.CL_MEM_COPY_HOST_PTR);
+        } else {
+            mem = createBuffer(bytes, null, 0);
+            int st;
+            synchronized (launchLock) {
+                st = CL.clEnqueueFillBuffer(queue, mem, Pointer.to(new float[1]), Sizeof.cl_float, 0, bytes, 0, null,
+                        null);
+            }
+            if (st != CL.CL_SUCCESS) {
+                CL.clReleaseMemObject(mem);
+                throw new OpenClException("clEnqueueFillBuffer", st);
+            }
+        }
+        return new ClTensor(this, rows, cols, mem);
+    }
+
+    private cl_mem createBuffer(long bytes, Pointer host, long extraFlags) {
+        int[] status = new int[1];
+        cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_WRITE | extraFlags, bytes, host, status);
+        OpenClException.check(status[0], "clCreateBuffer");
+        return mem;
+    }
+
+    @Override
+    protected void doElementwise(ActivationFunction f, boolean derivative, ClTensor x, ClTensor y) {
+        Activation a = f.activation();
+        Program p = program(ACTIVATIONS, activationOptions(a, derivative));
+        float[] slopes = f.slopes();
+        cl_mem slopeMem = slopes == null ? noSlopes
+                : createBuffer((long) slopes.length * Sizeof.cl_float, Pointer.to(slopes), CL.CL_MEM_COPY_HOST_PTR);
+        try {
+            int n = (int) x.size();
+            synchronized (launchLock) {
+                cl_kernel k = p.kernel("soma_activation");
+                arg(k, 0, x.mem);
+                arg(k, 1, y.mem);
+                CL.clSetKernelArg(k, 2, Sizeof.cl_uint, Pointer.to(new int[] {n}));
+                CL.clSetKernelArg(k, 3, Sizeof.cl_float, Pointer.to(new float[] {f.param(0)}));
+                CL.clSetKernelArg(k, 4, Sizeof.cl_float, Pointer.to(new float[] {f.param(1)}));
+                arg(k, 5, slopeMem);
+                CL.clSetKernelArg(k, 6, Sizeof.cl_uint, Pointer.to(new int[] {slopes == null ? 1 : slopes.length}));
+                CL.clSetKernelArg(k, 7, Sizeof.cl_ulong, Pointer.to(new long[] {f.seed()}));
+                CL.clSetKernelArg(k, 8, Sizeof.cl_ulong, Pointer.to(new long[] {0L}));
+                launch(k, roundUp(n, elementwiseGroup), elementwiseGroup);
+            }
+        } finally {
+            if (slopeMem != noSlopes) {
+                CL.clReleaseMemObject(slopeMem); // the queue holds its own reference until the kernel ran
+            }
+        }
+    }
+
+    @Override
+    protected void doSoftmax(ClTensor x, ClTensor y, boolean log) {
+        rowKernel("soma_softmax", log, x.rows(), x.cols(), x.mem, y.mem);
+    }
+
+    @Override
+    protected void doSoftmaxBackward(ClTensor y, ClTensor dy, ClTensor dx, boolean log) {
+        rowKernel("soma_softmax_backward", log, y.rows(), y.cols(), y.mem, dy.mem, dx.mem);
+    }
+
+    /** One work-item per row on CPUs (long sequential rows vectorise well), one work-group per row elsewhere. */
+    private void rowKernel(String name, boolean log, int rows, int cols, cl_mem... buffers) {
+        boolean perItem = device.info().category() == DeviceInfo.Category.CPU;
+        Program p = program(SOFTMAX, "-DLOG=" + (log ? 1 : 0) + " -DWG=" + softmaxGroup);
+        synchronized (launchLock) {
+            cl_kernel k = p.kernel(name + (perItem ? "_item" : "_group"));
+            int i = 0;
+            for (cl_mem m : buffers) {
+                arg(k, i++, m);
+            }
+            CL.clSetKernelArg(k, i++, Sizeof.cl_uint, Pointer.to(new int[] {rows}));
+            CL.clSetKernelArg(k, i, Sizeof.cl_uint, Pointer.to(new int[] {cols}));
+            if (perItem) {
+                launch(k, rows, 0);
+            } else {
+                launch(k, (long) rows * softmaxGroup, softmaxGroup);
+            }
+        }
+    }
+
+    private static void arg(cl_kernel k, int index, cl_mem mem) {
+        OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(mem)), "clSetKernelArg");
+    }
+
+    private void launch(cl_kernel k, long global, int local) {
+        int st = CL.clEnqueueNDRangeKernel(queue, k, 1, null, new long[] {global},
+                local > 0 ? new long[] {local} : null, 0, null, null);
+        OpenClException.check(st, "clEnqueueNDRangeKernel");
+    }
+
+    private static long roundUp(long n, int multiple) {
+        return (n + multiple - 1) / multiple * multiple;
+    }
+
+    /** Waits until every command queued so far has finished. */
+    public void finish() {
+        checkOpen();
+        OpenClException.check(CL.clFinish(queue), "clFinish");
+    }
+
+    @Override
+    protected void closeResources() {
+        programs.values().forEach(Program::close);
+        programs.clear();
+        CL.clReleaseMemObject(noSlopes);
+        handle.close();
+    }
+
+    /** A tensor in device memory. */
+    public static final class ClTensor extends AbstractTensor {
+        final cl_mem mem;
+        private final OpenClBackend owner;
+
+        ClTensor(OpenClBackend backend, int rows, int cols, cl_mem mem) {
+            super(backend, rows, cols, () -> CL.clReleaseMemObject(mem));
+            this.mem = mem;
+            this.owner = backend;
+        }
+
+        @Override
+        protected void read(float[] dst) {
+            if (dst.length == 0) {
+                return;
+            }
+            OpenClException.check(CL.clEnqueueReadBuffer(owner.queue, mem, CL.CL_TRUE, 0,
+                    (long) dst.length * Sizeof.cl_float, Pointer.to(dst), 0, null, null), "clEnqueueReadBuffer");
+        }
+
+        @Override
+        protected void write(float[] src) {
+            if (src.length == 0) {
+                return;
+            }
+            OpenClException.check(CL.clEnqueueWriteBuffer(owner.queue, mem, CL.CL_TRUE, 0,
+                    (long) src.length * Sizeof.cl_float, Pointer.to(src), 0, null, null), "clEnqueueWriteBuffer");
+        }
+    }
+}
