@@ -23,8 +23,8 @@ public record Properties(double lower, boolean lowerInclusive, double upper, boo
     public static final double GELU_TANH_MIN = -0.17004075057743978;
     /** Minimum of x·σ(x), at x ≈ −1.27846; for SiLU with β it is this over β. */
     public static final double SILU_MIN = -0.27846454276107380;
-    /** Minimum of x·tanh(softplus(x)), at x ≈ −1.19223. */
-    public static final double MISH_MIN = -0.30883800677838535;
+    /** Minimum of x·tanh(softplus(x)), at x ≈ −1.19243. */
+    public static final double MISH_MIN = -0.3088434130172504;
 
     static Properties of(Activation a, double[] p, float[] slopes) {
         switch (a) {
@@ -44,18 +44,20 @@ public record Properties(double lower, boolean lowerInclusive, double upper, boo
             }
             case PRELU: {
                 boolean allNonNegative = true;
-                boolean allPositive = true;
+                boolean anyPositive = false;
                 for (float s : slopes) {
                     allNonNegative &= s >= 0;
-                    allPositive &= s > 0;
+                    anyPositive |= s > 0;
                 }
-                return leaky(allNonNegative, allPositive);
+                return leaky(allNonNegative, anyPositive);
             }
             case THRESHOLDED_RELU: {
                 double theta = (float) p[0];
-                // {0} ∪ (θ, ∞): the infimum is θ when θ < 0 (not attained), else 0 (attained).
-                return theta < 0 ? new Properties(theta, false, INF, false, false, false, false)
-                        : new Properties(0, true, INF, false, false, false, false);
+                // {0} ∪ (θ, ∞). For θ ≥ 0 that is [0, ∞) and f is non-decreasing (the catalogue's "no"
+                // is too strict there). For θ < 0 the infimum θ is not attained, f drops from 0 to
+                // just above θ at x = θ, and near 0 f(x) = x, so it approximates the identity.
+                return theta < 0 ? new Properties(theta, false, INF, false, false, false, true)
+                        : new Properties(0, true, INF, false, true, false, false);
             }
             case NOISY_RELU: return new Properties(0, true, INF, false, false, false, false);
             case ELU: {
@@ -63,7 +65,7 @@ public record Properties(double lower, boolean lowerInclusive, double upper, boo
                 boolean one = alpha == 1.0;
                 return new Properties(-alpha, alpha == 0, INF, false, true, one, one);
             }
-            case SELU: return new Properties(-(float) Activation.SELU_LAMBDA * (float) Activation.SELU_ALPHA, false,
+            case SELU: return new Properties(-Activation.SELU_LAMBDA * Activation.SELU_ALPHA, false,
                     INF, false, true, false, false);
             case CELU: return new Properties(-(float) p[0], false, INF, false, true, true, true);
             case SOFTPLUS: return open(0, INF, true, true, false);

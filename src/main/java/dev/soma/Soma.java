@@ -5,6 +5,7 @@ import dev.soma.opencl.DeviceInfo;
 import dev.soma.opencl.Discovery;
 import dev.soma.opencl.KernelSources;
 import dev.soma.opencl.OpenClBackend;
+import dev.soma.opencl.OpenClException;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -136,12 +137,12 @@ public final class Soma {
             throw new DeviceUnavailableException("soma.device=" + sel + " asks for " + what + ", but there is none ("
                     + have + ")", null);
         }
-        RuntimeException last = null;
+        OpenClException last = null;
         List<String> reasons = new ArrayList<>();
         for (Discovery.Device c : candidates) {
             try {
                 return OpenClBackend.open(c, sources, sel, reasons);
-            } catch (RuntimeException e) {
+            } catch (OpenClException e) {
                 last = e;
                 reasons.add(c + ": " + firstLine(e.getMessage()));
             }
@@ -167,7 +168,7 @@ public final class Soma {
                             + String.join("; ", reasons));
                 }
                 return b;
-            } catch (RuntimeException e) {
+            } catch (OpenClException e) { // a device or driver problem; a packaging defect propagates
                 reasons.add(c + ": " + firstLine(e.getMessage()));
             }
         }

@@ -182,7 +182,8 @@ public final class JavaKernels {
         if (d) {
             for (int i = 0; i < n; i++) {
                 double v = x[xo + i];
-                y[yo + i] = (float) (1.0 / (1.0 + v * v));
+                // (1/x)² beyond 1e18, where x² would overflow a float ACC
+                y[yo + i] = (float) (Math.abs(v) > 1e18 ? (1.0 / v) * (1.0 / v) : 1.0 / (1.0 + v * v));
             }
         } else {
             for (int i = 0; i < n; i++) {
@@ -524,13 +525,13 @@ public final class JavaKernels {
                 double m = e * (e + 2.0);
                 double q = m + 2.0;
                 double tt = m / q;
-                r = d ? tt + 4.0 * v * e * (1.0 + e) / (q * q) : fix0(v * tt, v);
+                r = d ? tt + 4.0 * (v * e) * (1.0 + e) / (q * q) : fix0(v * tt, v);
             } else {
                 double t = JavaMath.exp(-v);
                 double a = 1.0 + 2.0 * t;
                 double q = a + 2.0 * t * t;
                 double tt = a / q;
-                r = d ? tt + 4.0 * v * (t * t) * (1.0 + t) / (q * q) : v * tt;
+                r = d ? tt + 4.0 * (v * (t * t)) * (1.0 + t) / (q * q) : v * tt;
             }
             y[yo + i] = (float) r;
         }
@@ -622,7 +623,9 @@ public final class JavaKernels {
 
     /**
      * Softmax (or log-softmax) of rows [rowStart, rowEnd) of a row-major ?×cols matrix: subtract the
-     * row max, sum e^(x−m) in double, y = e^(x−m)·(1/sum) or (x−m) − log(sum). A NaN anywhere makes
+     * row max m; count the entries equal to m (cnt) and sum e^(x−m) over the others (rest) in double;
+     * y = e^(x−m)·(1/(cnt+rest)) or (x−m) − lse, lse = log1p(rest) when cnt = 1 (so a dominant entry
+     * keeps full relative accuracy), else log(cnt+rest). A NaN anywhere makes
      * the row NaN; k entries of +∞ give 1/k there and 0 elsewhere (log: −log k and −∞); an all −∞
      * row gives zeros (log: −∞).
      *
@@ -646,7 +649,7 @@ public final class JavaKernels {
                 for (int j = 0; j < cols; j++) {
                     k += x[o + j] == Float.POSITIVE_INFINITY ? 1 : 0;
                 }
-                float in = log ? (float) -JavaMath.log(k) : (float) (1.0 / k);
+                float in = log ? (float) (0.0 - JavaMath.log(k)) : (float) (1.0 / k);
                 float out = log ? Float.NEGATIVE_INFINITY : 0f;
                 for (int j = 0; j < cols; j++) {
                     y[o + j] = x[o + j] == Float.POSITIVE_INFINITY ? in : out;
@@ -655,17 +658,23 @@ public final class JavaKernels {
                 java.util.Arrays.fill(y, o, o + cols, log ? Float.NEGATIVE_INFINITY : 0f);
             } else {
                 double md = m;
-                double sum = 0.0;
+                double rest = 0.0;
+                int cnt = 0;
                 for (int j = 0; j < cols; j++) {
-                    sum += JavaMath.exp((double) x[o + j] - md);
+                    float v = x[o + j];
+                    if (v == m) {
+                        cnt++;
+                    } else {
+                        rest += JavaMath.exp((double) v - md);
+                    }
                 }
                 if (log) {
-                    double lse = JavaMath.log(sum);
+                    double lse = cnt == 1 ? JavaMath.log1p(rest) : JavaMath.log((double) cnt + rest);
                     for (int j = 0; j < cols; j++) {
                         y[o + j] = (float) (((double) x[o + j] - md) - lse);
                     }
                 } else {
-                    double inv = 1.0 / sum;
+                    double inv = 1.0 / ((double) cnt + rest);
                     for (int j = 0; j < cols; j++) {
                         y[o + j] = (float) (JavaMath.exp((double) x[o + j] - md) * inv);
                     }

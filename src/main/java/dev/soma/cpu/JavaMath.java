@@ -34,9 +34,9 @@ public final class JavaMath {
     private static final double E12 = 0x1.1eed8eff8d898p-29;
 
     /**
-     * e^x to about 1 ulp of double, for x in [-708, 709]; arguments outside are clamped to that range
-     * (e^-708 ≈ 3e-308 and e^709 ≈ 8e307, which every float result the kernels make from them
-     * rounds the same as the true value would). NaN gives NaN. Cody–Waite reduction
+     * e^x to about 1 ulp of double for x in [-708, 709]; below that range it gives 0 and above it
+     * +∞ (e^-708 ≈ 3e-308: no float result the kernels make from it changes; ±∞ give the exact
+     * limits 0 and +∞). NaN gives NaN. Cody–Waite reduction
      * x = k·ln2 + r, |r| ≤ ln2/2, then the Taylor polynomial of degree 12 (truncation error below
      * 2^-58 relative) and a scale by 2^k built from the exponent bits.
      */
@@ -48,7 +48,8 @@ public final class JavaMath {
         double r = (a - kd * LN2_HI) - kd * LN2_LO;
         double p = 1.0 + r * (1.0 + r * (E2 + r * (E3 + r * (E4 + r * (E5 + r * (E6 + r * (E7 + r * (E8
                 + r * (E9 + r * (E10 + r * (E11 + r * E12)))))))))));
-        return p * Double.longBitsToDouble((k + 1023L) << 52);
+        double e = p * Double.longBitsToDouble((k + 1023L) << 52);
+        return x < -708.0 ? 0.0 : (x > 709.0 ? Double.POSITIVE_INFINITY : e);
     }
 
     private static final double LOG_SQRT2 = 0x1.6a09e667f3bcdp0;
@@ -85,6 +86,15 @@ public final class JavaMath {
                 + s * (L21 + s * L23)))))))));
         double lm = 2.0 * f + 2.0 * f * (s * p);
         return (double) e * LN2 + lm;
+    }
+
+    /**
+     * log(1 + r) for r ≥ 0 from {@link #log} only (Goldberg: log(u)·r/(u−1), u = 1 + r rounded), a few
+     * ulp; mirrored by {@code soma_log1p} in {@code opencl/softmax.cl}.
+     */
+    public static double log1p(double r) {
+        double u = 1.0 + r;
+        return u == 1.0 ? r : log(u) * (r / (u - 1.0));
     }
 
     // ---- erf / erfc after FDLIBM s_erf.c (Sun Microsystems, freely distributable) ----

@@ -30,6 +30,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
 
     static final String ACTIVATIONS = "activations.cl";
     static final String SOFTMAX = "softmax.cl";
+    static final String BASELINES = "baselines.cl";
     /** Work-items per group for element-wise kernels (clamped to the device's maximum). */
     private static final int ELEMENTWISE_GROUP = 256;
 
@@ -186,6 +187,25 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             if (slopeMem != noSlopes) {
                 CL.clReleaseMemObject(slopeMem); // the queue holds its own reference until the kernel ran
             }
+        }
+    }
+
+    /**
+     * Runs one of the reference kernels of {@code baselines.cl} ({@code copy}, {@code sigmoid}) from x
+     * into y, for benchmarks that compare soma with the plain kernel a user would write.
+     */
+    public void baseline(String name, dev.soma.Tensor x, dev.soma.Tensor y) {
+        ClTensor xt = own(x, "x");
+        ClTensor yt = own(y, "y");
+        dev.soma.Checks.sameShape(x, "x", y, "y");
+        Program p = program(BASELINES, "");
+        int n = (int) x.size();
+        synchronized (launchLock) {
+            cl_kernel k = p.kernel("soma_baseline_" + name);
+            arg(k, 0, xt.mem);
+            arg(k, 1, yt.mem);
+            CL.clSetKernelArg(k, 2, Sizeof.cl_uint, Pointer.to(new int[] {n}));
+            launch(k, roundUp(n, elementwiseGroup), elementwiseGroup);
         }
     }
 

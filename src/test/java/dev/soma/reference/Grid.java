@@ -34,9 +34,9 @@ public final class Grid {
     static final double[] COMMON_KINKS = {
         0, 1, -1, 3, -3, 6, 2.5, -2.5, -1.5,
         -0.7517915246935645,  // argmin x·Φ(x): gelu′ = 0
-        -0.7522961,           // argmin of gelu_tanh
+        -0.7524614,           // argmin of gelu_tanh
         -1.2784645427610738,  // argmin x·σ(x): silu′ = 0
-        -1.1922338,           // argmin of mish
+        -1.1924312,           // argmin of mish (f = −0.3088434130)
     };
 
     private static final float[] BASE = build(COMMON_KINKS);

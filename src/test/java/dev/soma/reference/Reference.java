@@ -499,12 +499,20 @@ public final class Reference {
                 java.util.Arrays.fill(y, o, o + cols, log ? Double.NEGATIVE_INFINITY : 0.0);
                 continue;
             }
-            // Σ e^(x−m) ≥ 1, terms ≤ 1: double summation error ≤ cols·2^−53, negligible for float
-            double s = 0;
+            // s = 1 + s1, s1 = Σ e^(x−m) over all but one maximal entry: log s = log1p(s1) keeps full
+            // relative accuracy for a peaked row (s1 ≪ 2^−53), where log_softmax of the max is ≈ −s1.
+            // Terms ≤ 1, double summation error ≤ cols·2^−53 relative, negligible for float.
+            double s1 = 0;
+            boolean skipped = false;
             for (int c = 0; c < cols; c++) {
-                s += FastMath.exp(x[o + c] - m);
+                if (!skipped && x[o + c] == m) {
+                    skipped = true;
+                    continue;
+                }
+                s1 += FastMath.exp(x[o + c] - m);
             }
-            double logS = FastMath.log(s);
+            double s = 1 + s1;
+            double logS = FastMath.log1p(s1);
             for (int c = 0; c < cols; c++) {
                 double d = x[o + c] - m; // exact in double: both are floats
                 y[o + c] = log ? d - logS : FastMath.exp(d) / s;
