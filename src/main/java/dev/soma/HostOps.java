@@ -9,7 +9,17 @@ final class HostOps {
     static float[] elementwise(Backend b, ActivationFunction f, float[] x, boolean derivative) {
         Checks.notNull(f, "activation");
         Checks.notNull(x, "x");
-        try (Tensor t = b.upload(x, 1, x.length)) {
+        int cols = x.length;
+        if (f.activation() == Activation.PRELU) {
+            // a flat array is rows of one element per slope: element i takes slope i % slopes.length
+            int c = f.slopes().length;
+            if (x.length % c != 0) {
+                throw new IllegalArgumentException("prelu has " + c + " slopes but the array's length " + x.length
+                        + " is not a multiple of it");
+            }
+            cols = c;
+        }
+        try (Tensor t = b.upload(x, cols == 0 ? 0 : x.length / cols, cols)) {
             if (derivative) {
                 b.derivative(f, t, t);
             } else {

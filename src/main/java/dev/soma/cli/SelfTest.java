@@ -26,7 +26,7 @@ final class SelfTest {
         float[] special = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE,
                 -Float.MIN_NORMAL, 1e-30f, -1e-30f, 3f, -3f, 6f, 1e4f, -1e4f, 88f, -104f};
         int n = 3 * 801;
-        float[] x = new float[n + special.length + 2];
+        float[] x = new float[n + special.length + 2]; // a multiple of 3: PReLU runs with 3 slopes
         for (int i = 0; i < n; i++) {
             x[i] = -12f + 24f * i / (n - 1);
         }
