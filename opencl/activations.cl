@@ -45,9 +45,9 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 
 #elif ACT == SOMA_ACT_SIGMOID
 #if DERIV
-    r = soma_sigd(v);
+    r = soma_sigmoid_d(v);
 #else
-    r = soma_sig(v);
+    r = soma_sigmoid_fn(v);
 #endif
 
 #elif ACT == SOMA_ACT_GENERALIZED_LOGISTIC

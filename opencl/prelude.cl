@@ -143,6 +143,46 @@ static inline ACC soma_sigd(ACC z) {
     return t / (u * u);
 }
 
+/* sigma(x) and sigma'(x) of the SIGMOID entry itself (outputs in [0,1]): with ACC=double the same
+ * operations as JavaKernels.sigmoidBlocked (e^-min(|x|,110) by a degree-13 Taylor polynomial at
+ * -a/256 squared 8 times; max/min with Java's NaN semantics); with ACC=float soma_sig / soma_sigd */
+#if SOMA_FP64
+static inline double soma_jmin(double a, double b) {
+    return (isnan(a) || isnan(b)) ? a + b : (a <= b ? a : b);
+}
+static inline double soma_jmax(double a, double b) {
+    return (isnan(a) || isnan(b)) ? a + b : (a >= b ? a : b);
+}
+static inline double soma_expneg_sq(double a) {
+    double u = -a * 0x1.0p-8;
+    double p = 1.0 + u * (1.0 + u * (0x1.0p-1 + u * (0x1.5555555555555p-3 + u * (0x1.5555555555555p-5
+            + u * (0x1.1111111111111p-7 + u * (0x1.6c16c16c16c17p-10 + u * (0x1.a01a01a01a01ap-13
+            + u * (0x1.a01a01a01a01ap-16 + u * (0x1.71de3a556c734p-19 + u * (0x1.27e4fb7789f5cp-22
+            + u * (0x1.ae64567f544e4p-26 + u * (0x1.1eed8eff8d898p-29 + u * 0x1.6124613a86d09p-33))))))))))));
+    p = p * p;
+    p = p * p;
+    p = p * p;
+    p = p * p;
+    p = p * p;
+    p = p * p;
+    p = p * p;
+    p = p * p;
+    return p;
+}
+static inline double soma_sigmoid_fn(double v) {
+    const double t = soma_expneg_sq(soma_jmin(fabs(v), 110.0));
+    return soma_jmax(t, soma_jmin(soma_jmax(v * 0x1.0p1000, 0.0), 1.0)) / (1.0 + t);
+}
+static inline double soma_sigmoid_d(double v) {
+    const double t = soma_expneg_sq(soma_jmin(fabs(v), 110.0));
+    const double w = 1.0 + t;
+    return t / (w * w);
+}
+#else
+#define soma_sigmoid_fn(v) soma_sig(v)
+#define soma_sigmoid_d(v) soma_sigd(v)
+#endif
+
 /* softplus(z) = max(z,0) + log1p(e^-|z|), NaN propagates */
 static inline ACC soma_sp(ACC z) {
     return (z > 0 ? z : (ACC) 0) + log1p(soma_exp(-fabs(z)));

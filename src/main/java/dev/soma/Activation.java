@@ -48,7 +48,7 @@ public enum Activation implements ActivationFunction {
     MISH(25),
     HARD_SWISH(26);
 
-    /** SELU's fixed α (the catalogue's value, rounded to float where the kernels use it). */
+    /** SELU's fixed α, the catalogue's value; both paths use it at their compute precision (double on fp64 devices). */
     public static final double SELU_ALPHA = 1.6732632423543772848170429916717;
     /** SELU's fixed λ. */
     public static final double SELU_LAMBDA = 1.0507009873554804934193349852946;

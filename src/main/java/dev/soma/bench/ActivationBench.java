@@ -59,7 +59,10 @@ public final class ActivationBench {
     static final double BATCH_SECONDS = 0.08;
     static final int MAX_AUTO_REPEAT = 32;
     /** With automatic repetition, a slow function gets fewer batches so that its own calls take about this long. */
-    static final double SLOW_SECONDS = 2.0;
+    static final double SLOW_SECONDS = 1.5;
+    /** Elements of the tensors the warm-up runs on. */
+    static final int WARMUP_ELEMENTS_OPENCL = 1 << 16;
+    static final int WARMUP_ELEMENTS_JAVA = 1 << 20;
     /** Warm-up calls after the first stop once this much time went by: a 16M-element call is enough for the JIT. */
     static final long WARMUP_NANOS = 400_000_000L;
 
@@ -131,7 +134,7 @@ public final class ActivationBench {
             }
         }
         printSummary();
-        System.out.printf(Locale.ROOT, "%ntotal time %.1f s%n", (System.nanoTime() - start) / 1e9);
+        System.out.printf(Locale.ROOT, "%ntotal time %.1f s%s%n", (System.nanoTime() - start) / 1e9, loadAverage());
     }
 
     private void printHeader() {
@@ -144,8 +147,8 @@ public final class ActivationBench {
         System.out.println("  GB/s = (bytes read + written) / median batch time per call, 8 bytes per element");
         System.out.println("  ratio = median over batches of t(reference) / t(function); reference and function"
                 + " interleaved batch by batch");
-        System.out.printf(Locale.ROOT, "  host: %d cores, Java %s%n", Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"));
+        System.out.printf(Locale.ROOT, "  host: %d cores, Java %s%s%n", Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"), loadAverage());
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -170,25 +173,35 @@ public final class ActivationBench {
         System.out.printf(Locale.ROOT, "   %-20s %-5s %8s   %-8s %8s  %6s  %7s%n", "function", "dir", "GB/s", "ref",
                 "ref GB/s", "ratio", "target");
 
-        float[] host = randomInput(opt.size, 42);
         Runnable sync = cl ? ocl::finish : () -> { };
         warmups = cl || opt.quick ? 1 : 3;
         List<Activation> fns = Arrays.stream(Activation.values()).filter(a -> opt.wants(a.catalogueName())).toList();
         if (!fns.isEmpty()) {
-            try (Tensor x = b.upload(host, 1, opt.size); Tensor y = b.tensor(1, opt.size)) {
+            float[] host = randomInput(opt.size, 42);
+            // The warm-up runs on small tensors: it only has to build the kernel (OpenCL) or get the
+            // loops compiled (JIT), and a slow function must not pay a full-size call for it.
+            int small = Math.min(opt.size, cl ? WARMUP_ELEMENTS_OPENCL : WARMUP_ELEMENTS_JAVA);
+            float[] hostSmall = Arrays.copyOf(host, small);
+            try (Tensor x = b.upload(host, 1, opt.size); Tensor y = b.tensor(1, opt.size);
+                 Tensor xs = b.upload(hostSmall, 1, small); Tensor ys = b.tensor(1, small)) {
                 float[] jx = cl ? null : host;
                 float[] jy = cl ? null : new float[opt.size];
-                host = null;
+                float[] jxs = cl ? null : hostSmall;
+                float[] jys = cl ? null : new float[small];
                 Op copyRef = cl ? () -> ocl.baseline("copy", x, y) : () -> System.arraycopy(jx, 0, jy, 0, jx.length);
                 Op sigRef = cl ? () -> ocl.baseline("sigmoid", x, y) : () -> naiveSigmoid(jx, jy);
+                Op copyWarm = cl ? () -> ocl.baseline("copy", xs, ys) : () -> System.arraycopy(jxs, 0, jys, 0, small);
+                Op sigWarm = cl ? () -> ocl.baseline("sigmoid", xs, ys) : () -> naiveSigmoid(jxs, jys);
                 for (Activation a : fns) {
                     boolean cheap = CHEAP.contains(a);
                     for (boolean deriv : new boolean[] {false, true}) {
                         Op f = deriv ? () -> b.derivative(a, x, y) : () -> b.forward(a, x, y);
+                        Op fWarm = deriv ? () -> b.derivative(a, xs, ys) : () -> b.forward(a, xs, ys);
                         double target = cl ? OPENCL_TARGET
                                 : cheap ? JAVA_COPY_TARGET : a == Activation.SIGMOID ? JAVA_SIGMOID_TARGET : Double.NaN;
-                        measureAndPrint(label, a.catalogueName(), deriv ? "deriv" : "fwd", f,
-                                cheap ? "copy" : "sigmoid", cheap ? copyRef : sigRef, sync, opt.size, target);
+                        measureAndPrint(label, a.catalogueName(), deriv ? "deriv" : "fwd",
+                                new Pair(f, cheap ? copyRef : sigRef), new Pair(fWarm, cheap ? copyWarm : sigWarm),
+                                cheap ? "copy" : "sigmoid", sync, opt.size, target);
                     }
                 }
             }
@@ -202,11 +215,12 @@ public final class ActivationBench {
                 Op sig = () -> b.forward(Activation.SIGMOID, x, y);
                 String ref = "sigmoid*";
                 if (sm) {
-                    measureAndPrint(label, "softmax", "fwd", () -> b.softmax(x, y), ref, sig, sync, n, SOFTMAX_TARGET);
+                    Pair p = new Pair(() -> b.softmax(x, y), sig);
+                    measureAndPrint(label, "softmax", "fwd", p, p, ref, sync, n, SOFTMAX_TARGET);
                 }
                 if (lsm) {
-                    measureAndPrint(label, "log_softmax", "fwd", () -> b.logSoftmax(x, y), ref, sig, sync, n,
-                            SOFTMAX_TARGET);
+                    Pair p = new Pair(() -> b.logSoftmax(x, y), sig);
+                    measureAndPrint(label, "log_softmax", "fwd", p, p, ref, sync, n, SOFTMAX_TARGET);
                 }
                 System.out.println("   (sigmoid* = soma's own sigmoid on the same " + opt.smRows + " x " + opt.smCols
                         + " tensors)");
@@ -214,12 +228,12 @@ public final class ActivationBench {
         }
     }
 
-    private void measureAndPrint(String backend, String name, String dir, Op f, String refName, Op ref,
+    private void measureAndPrint(String backend, String name, String dir, Pair timed, Pair warm, String refName,
                                  Runnable sync, long elements, double target) {
         Row row = new Row(backend, name, dir, target);
         rows.add(row);
         try {
-            Measurement m = measure(f, ref, sync, opt.repeat, opt.batches, warmups);
+            Measurement m = measure(timed, warm, sync, opt.repeat, opt.batches, warmups);
             double bytes = (double) elements * BYTES_PER_ELEMENT;
             row.gbps = bytes / m.fSeconds / 1e9;
             row.ratio = m.ratio;
@@ -243,7 +257,7 @@ public final class ActivationBench {
     private String notes(Measurement m) {
         List<String> n = new ArrayList<>();
         if (m.batches() < opt.batches) {
-            n.add(m.batches() + " batches: slow");
+            n.add(m.batches() + (m.batches() == 1 ? " batch" : " batches") + ": slow");
         }
         if (m.spread() > 0.2) {
             n.add(String.format(Locale.ROOT, "noisy: batch ratios spread %.0f%%", m.spread() * 100));
@@ -261,34 +275,46 @@ public final class ActivationBench {
     record Measurement(double fSeconds, double refSeconds, double ratio, double spread, int batches) {
     }
 
+    /** A function and its reference, on the same tensors. */
+    record Pair(Op f, Op ref) {
+    }
+
     /**
-     * Warm-up, then up to {@code batches} interleaved batches; see the class comment. With automatic
-     * repetition ({@code repeat} 0) the function and the reference each get enough calls per batch to
-     * last about {@value #BATCH_SECONDS} s, and a function so slow that the batches would take more
-     * than {@value #SLOW_SECONDS} s gets fewer batches (never under 3).
+     * Warm-up on {@code warm}, then up to {@code batches} interleaved batches of {@code timed}; see the
+     * class comment. With automatic repetition ({@code repeat} 0) the function and the reference each
+     * get enough calls per batch to last about {@value #BATCH_SECONDS} s; a function so slow that one
+     * call fills a batch gets fewer batches (as few as one) so that its calls take about
+     * {@value #SLOW_SECONDS} s in all, and its first timed pair counts as a batch.
      */
-    static Measurement measure(Op f, Op ref, Runnable sync, int repeat, int batches, int warmups) {
+    static Measurement measure(Pair timed, Pair warm, Runnable sync, int repeat, int batches, int warmups) {
+        Op f = timed.f();
+        Op ref = timed.ref();
         // Warm-up: builds the kernels (and, on POCL, the work-group function at the first launch); lets
         // the JIT compile the Java loops.
         long warmStart = System.nanoTime();
         for (int i = 0; i < warmups && (i == 0 || System.nanoTime() - warmStart < WARMUP_NANOS); i++) {
-            f.run();
-            ref.run();
+            warm.f().run();
+            warm.ref().run();
             sync.run();
         }
-        double tf = time(f, sync, 1);
+        // First timed pair: sizes the batches (and touches the full-size tensors).
         double tr = time(ref, sync, 1);
+        double tf = time(f, sync, 1);
         int repsF = repeat > 0 ? repeat : autoReps(tf);
         int repsR = repeat > 0 ? repeat : autoReps(tr);
         int n = batches;
-        if (repeat <= 0 && batches > 3 && n * repsF * tf > SLOW_SECONDS) {
-            n = (int) Math.max(3, Math.min(batches, Math.floor(SLOW_SECONDS / (repsF * tf))));
+        boolean firstCounts = repeat <= 0 && repsF == 1;
+        if (repeat <= 0 && n * repsF * tf > SLOW_SECONDS) {
+            n = (int) Math.max(1, Math.min(batches, Math.floor(SLOW_SECONDS / (repsF * tf))));
         }
         double[] fs = new double[n];
         double[] rs = new double[n];
         double[] ratios = new double[n];
         for (int i = 0; i < n; i++) {
-            if (i % 2 == 0) {
+            if (i == 0 && firstCounts) {
+                rs[i] = tr;
+                fs[i] = tf;
+            } else if (i % 2 == 0) {
                 rs[i] = time(ref, sync, repsR);
                 fs[i] = time(f, sync, repsF);
             } else {
@@ -438,9 +464,19 @@ public final class ActivationBench {
                     default -> err++;
                 }
             }
-            System.out.printf(Locale.ROOT, "   %-10s PASS %d, MISS %d, no target %d, ERROR %d%s%n",
-                    b.equals("java") ? "Java" : "OpenCL " + b, pass, miss, info, err,
-                    missed.isEmpty() ? "" : "   missed: " + String.join(" ", missed) + "  (' = derivative)");
+            System.out.printf(Locale.ROOT, "   %-10s PASS %d, MISS %d, no target %d, ERROR %d%n",
+                    b.equals("java") ? "Java" : "OpenCL " + b, pass, miss, info, err);
+            if (!missed.isEmpty()) {
+                StringBuilder line = new StringBuilder("      missed (' = derivative):");
+                for (String m : missed) {
+                    if (line.length() + m.length() > 100) {
+                        System.out.println(line);
+                        line = new StringBuilder("       ");
+                    }
+                    line.append(' ').append(m);
+                }
+                System.out.println(line);
+            }
         }
     }
 
@@ -569,6 +605,16 @@ public final class ActivationBench {
 
         boolean wants(String name) {
             return only == null || only.contains(name);
+        }
+    }
+
+    /** ", load average 1.2 1.0 0.5" from /proc/loadavg (other work on the machine skews the numbers), or "". */
+    private static String loadAverage() {
+        try {
+            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).strip().split("\\s+");
+            return ", load average " + f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "";
         }
     }
 

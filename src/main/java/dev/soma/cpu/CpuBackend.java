@@ -51,7 +51,7 @@ public final class CpuBackend extends AbstractBackend<CpuBackend.CpuTensor> {
     protected void doElementwise(ActivationFunction f, boolean derivative, CpuTensor x, CpuTensor y) {
         float[] in = x.data;
         float[] out = y.data;
-        split(in.length, 1, (from, to) -> JavaKernels.elementwise(f, derivative, in, from, out, from, to - from, from));
+        split(in.length, 1, (from, to) -> JavaKernels.elementwise(f, derivative, in, out, from, to));
     }
 
     @Override
