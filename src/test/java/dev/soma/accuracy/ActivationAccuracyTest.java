@@ -4,6 +4,7 @@ import dev.soma.Activation;
 import dev.soma.ActivationFunction;
 import dev.soma.Backend;
 import dev.soma.BackendInfo;
+import dev.soma.opencl.OpenClBackend;
 import dev.soma.reference.Backends;
 import dev.soma.reference.Functions;
 import dev.soma.reference.Grid;
@@ -55,6 +56,13 @@ class ActivationAccuracyTest {
 
     static final double FORWARD_ULP = 4;
     static final double DERIVATIVE_ULP = 16;
+    /**
+     * The bar for a backend that computes in double (the Java path, an OpenCL device with fp64):
+     * a double result a few double ULPs from the exact value rounds to the correctly rounded float
+     * or, next to a rounding boundary, to its neighbour, so 1 ULP is the most such a backend may
+     * lose, forward and derivative alike. Measured: 0 everywhere but mish′ at its root (1 ULP).
+     */
+    static final double DOUBLE_COMPUTE_ULP = 1;
     /**
      * Softmax/log-softmax, forward and backward: ≤ 16 ULP. Row sums of up to 65,536 terms, then a
      * division or log: a double accumulation keeps this under 1 ULP; 16 is what a careful float
@@ -121,7 +129,7 @@ class ActivationAccuracyTest {
         }
 
         Ulp.Worst w = Ulp.worst(got, ref);
-        double tol = derivative ? DERIVATIVE_ULP : FORWARD_ULP;
+        double tol = computesInDouble(b) ? DOUBLE_COMPUTE_ULP : derivative ? DERIVATIVE_ULP : FORWARD_ULP;
         record(f, Functions.params(f), b, derivative ? "derivative" : "forward", w.maxUlp,
                 w.maxUlp == 0 ? "-" : String.valueOf(x[w.index]));
         if (w.maxUlp > tol) {
@@ -246,11 +254,10 @@ class ActivationAccuracyTest {
         if (!backward) {
             got = log ? b.logSoftmax(x, rows, width) : b.softmax(x, rows, width);
             ref = refForward;
-            // log-softmax entries in (−1, 0] are measured in ULPs of 1: y = (x−m) − log Σe^(x−m) and
-            // log of a sum ≥ 1 carries an absolute error of order 2^−53…2^−24 whatever y is — the
-            // maximal entry of a peaked row is ≈ −1e−26, which only a log1p form could resolve.
+            // plain ULPs of the reference, log-softmax included: the reference (and both backends)
+            // take log Σ as log1p of the terms other than one maximal entry, so even the maximal
+            // entry of a peaked row (≈ −1e−26) is resolved to full relative accuracy
             floor = new double[ref.length];
-            Arrays.fill(floor, log ? 1.0 : 0.0);
         } else {
             // y = the float-rounded reference forward, dy ~ N(0,1): both backends get the same inputs
             float[] y = new float[x.length];
@@ -290,13 +297,19 @@ class ActivationAccuracyTest {
         int wr = w.index / Math.max(1, width);
         int wc = w.index % Math.max(1, width);
         record(fn, "width=" + width, b, dir, w.maxUlp, w.maxUlp == 0 ? "-" : "row " + wr + " col " + wc + " x=" + x[w.index]);
-        if (w.maxUlp > ROW_ULP) {
+        double rowTol = computesInDouble(b) ? DOUBLE_COMPUTE_ULP : ROW_ULP;
+        if (w.maxUlp > rowTol) {
             throw new AssertionError(String.format("%s %s width %d on %s: %.3g ULP at row %d col %d: x=%s got=%s expected=%s",
                     fn, dir, width, b.info(), w.maxUlp, wr, wc, x[w.index], got[w.index], ref[w.index]));
         }
     }
 
     // ------------------------------------------------------------------ shared
+
+    /** Whether {@code b} evaluates in double: the Java path always, an OpenCL device when it has fp64. */
+    static boolean computesInDouble(Backend b) {
+        return !(b instanceof OpenClBackend o) || o.device().fp64();
+    }
 
     private static Backend backend(String label) {
         Backend b = POOL.get(label);
