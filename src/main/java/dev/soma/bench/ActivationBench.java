@@ -135,6 +135,9 @@ public final class ActivationBench {
         }
         printSummary();
         System.out.printf(Locale.ROOT, "%ntotal time %.1f s%s%n", (System.nanoTime() - start) / 1e9, loadAverage());
+        if (backendLabels.isEmpty()) {
+            System.exit(1); // nothing could be measured: say so to scripts
+        }
     }
 
     private void printHeader() {
