@@ -75,7 +75,7 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
     /* (1/x)^2 beyond 1e18, where x^2 would overflow a float ACC */
     r = fabs(v) > K(1e18) ? (one / v) * (one / v) : one / (one + v * v);
 #else
-    r = atan(v);
+    r = soma_atan(v);
 #endif
 
 #elif ACT == SOMA_ACT_GUDERMANNIAN
@@ -84,14 +84,14 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
     const ACC u = soma_exp(-fabs(v));
     r = K(2.0) * u / (one + u * u);
 #else
-    r = K(2.0) * atan(soma_tanh(K(0.5) * v));
+    r = K(2.0) * soma_atan(soma_tanh(K(0.5) * v));
 #endif
 
 #elif ACT == SOMA_ACT_ERF
 #if DERIV
     r = K(0x1.20dd750429b6dp0) * soma_exp_negsq(v, K(1.0));
 #else
-    r = erf(v);
+    r = soma_erf(v);
 #endif
 
 #elif ACT == SOMA_ACT_ALGEBRAIC_SIGMOID
@@ -141,7 +141,7 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 
 #elif ACT == SOMA_ACT_LEAKY_RELU || ACT == SOMA_ACT_PRELU
 #if ACT == SOMA_ACT_PRELU
-    const float af = slopes[(index0 + (ulong) gid) % (ulong) nslopes];
+    const float af = slopes[gid % nslopes]; /* the host passes index0 = 0 */
 #else
     const float af = p0;
 #endif
@@ -173,7 +173,7 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 #if DERIV
     r = v > 0 ? one : a * soma_exp(v);
 #else
-    r = v > 0 ? v : a * expm1(v);
+    r = v > 0 ? v : a * soma_expm1(v);
 #endif
 
 #elif ACT == SOMA_ACT_SELU
@@ -181,7 +181,7 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 #if DERIV
     r = v > 0 ? K(1.0507009873554804934193349852946) : K(0x1.c212cc640f03p0) * soma_exp(v);
 #else
-    r = v > 0 ? K(1.0507009873554804934193349852946) * v : K(0x1.c212cc640f03p0) * expm1(v);
+    r = v > 0 ? K(1.0507009873554804934193349852946) * v : K(0x1.c212cc640f03p0) * soma_expm1(v);
 #endif
 
 #elif ACT == SOMA_ACT_CELU
@@ -189,7 +189,7 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 #if DERIV
     r = v > 0 ? one : soma_exp(v / a);
 #else
-    r = v > 0 ? v : a * expm1(v / a);
+    r = v > 0 ? v : a * soma_expm1(v / a);
 #endif
 
 #elif ACT == SOMA_ACT_SOFTPLUS
@@ -199,45 +199,39 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 #else
     /* max(x,0) + log1p(e^-|bx|)/b: exact everywhere, no cut-over */
     const ACC z = b * v;
-    r = (v > 0 ? v : zero) + log1p(soma_exp(-fabs(z))) / b;
+    r = (v > 0 ? v : zero) + soma_log1pu(soma_exp(-fabs(z))) / b;
 #endif
 
 #elif ACT == SOMA_ACT_LOG_SIGMOID
 #if DERIV
     r = soma_sig(-v);
 #else
-    r = (v < 0 ? v : zero) - log1p(soma_exp(-fabs(v)));
+    r = (v < 0 ? v : zero) - soma_log1pu(soma_exp(-fabs(v)));
 #endif
 
 #elif ACT == SOMA_ACT_GELU
 #if DERIV
-    if (isinf(v)) {
-        r = v > 0 ? one : zero;
-    } else {
-        const ACC cdf = K(0.5) * erfc(-v * K(0x1.6a09e667f3bcdp-1));
-        const ACC pdf = K(0x1.9884533d43651p-2) * soma_exp_negsq(v, K(0.5));
-        r = cdf + v * pdf;
-    }
+    /* 0 at -inf and 1 at +inf (the formula gives inf*0 there) */
+    const ACC cdf = K(0.5) * soma_erfc(-v * K(0x1.6a09e667f3bcdp-1));
+    const ACC pdf = K(0x1.9884533d43651p-2) * soma_exp_negsq(v, K(0.5));
+    r = isinf(v) ? (v > 0 ? one : zero) : cdf + v * pdf;
 #else
     /* 0.5*x*erfc(-x/sqrt2): full relative accuracy for x << 0 */
-    r = soma_fix0(K(0.5) * v * erfc(-v * K(0x1.6a09e667f3bcdp-1)), v);
+    r = soma_fix0(K(0.5) * v * soma_erfc(-v * K(0x1.6a09e667f3bcdp-1)), v);
 #endif
 
 #elif ACT == SOMA_ACT_GELU_TANH
     /* 0.5x(1+tanh u) = x*sigma(2u), u = sqrt(2/pi)*x*(1 + 0.044715x^2) */
 #if DERIV
-    if (fabs(v) > K(1e4)) {
-        r = v > 0 ? one : zero;
-    } else {
-        const ACC x2 = v * v;
-        const ACC z = K(2.0) * (K(0x1.9884533d43651p-1) * v * (one + K(0.044715) * x2));
-        const ACC t = soma_exp(-fabs(z));
-        const ACC w = one + t;
-        const ACC s = (z >= 0 ? one : t) / w;
-        const ACC g = t / (w * w);
-        const ACC du = K(0x1.9884533d43651p-1) * (one + K(0.134145) * x2);
-        r = s + K(2.0) * v * du * g;
-    }
+    /* 0 / 1 beyond |x| > 1e4 (selected: no branch, so POCL vectorises) */
+    const ACC x2 = v * v;
+    const ACC z = K(2.0) * (K(0x1.9884533d43651p-1) * v * (one + K(0.044715) * x2));
+    const ACC t = soma_exp(-fabs(z));
+    const ACC w = one + t;
+    const ACC s = (z >= 0 ? one : t) / w;
+    const ACC g = t / (w * w);
+    const ACC du = K(0x1.9884533d43651p-1) * (one + K(0.134145) * x2);
+    r = fabs(v) > K(1e4) ? (v > 0 ? one : zero) : s + K(2.0) * v * du * g;
 #else
     const ACC x2 = v * v;
     const ACC z = K(2.0) * (K(0x1.9884533d43651p-1) * v * (one + K(0.044715) * x2));
@@ -247,54 +241,40 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 #elif ACT == SOMA_ACT_SILU
     const ACC z = soma_fix0((ACC) p0 * v, v);
 #if DERIV
-    if (isinf(z)) {
-        r = z > 0 ? one : zero;
-    } else {
-        const ACC t = soma_exp(-fabs(z));
-        const ACC w = one + t;
-        const ACC s = (z >= 0 ? one : t) / w;
-        const ACC sm = (z >= 0 ? t : one) / w;
-        r = s * (one + z * sm);
-    }
+    /* 1 / 0 at z = +-inf */
+    const ACC t = soma_exp(-fabs(z));
+    const ACC w = one + t;
+    const ACC s = (z >= 0 ? one : t) / w;
+    const ACC sm = (z >= 0 ? t : one) / w;
+    r = isinf(z) ? (z > 0 ? one : zero) : s * (one + z * sm);
 #else
     r = soma_fix0(v * soma_sig(z), v);
 #endif
 
 #elif ACT == SOMA_ACT_MISH
-    /* T = tanh(softplus x) from one exponential; derivative without 1 - T^2 cancellation */
+    /* T = tanh(softplus x) from one exponential e = e^-|x|; derivative without 1 - T^2 cancellation.
+     * x <= 0: m = e(e+2), T = m/(m+2); x > 0: T = (1+2e)/(1+2e+2e^2). Both forms, then a select. */
+    const ACC e = soma_exp(-fabs(v));
+    const ACC m = e * (e + K(2.0));
+    const ACC qn = m + K(2.0);
+    const ACC a = one + K(2.0) * e;
+    const ACC qp = a + K(2.0) * e * e;
 #if DERIV
-    if (isinf(v)) {
-        r = v > 0 ? one : zero;
-    } else if (v <= 0) {
-        const ACC e = soma_exp(v);
-        const ACC m = e * (e + K(2.0));
-        const ACC q = m + K(2.0);
-        r = m / q + K(4.0) * (v * e) * (one + e) / (q * q);
-    } else {
-        const ACC t = soma_exp(-v);
-        const ACC a = one + K(2.0) * t;
-        const ACC q = a + K(2.0) * t * t;
-        r = a / q + K(4.0) * (v * (t * t)) * (one + t) / (q * q);
-    }
+    const ACC rn = m / qn + K(4.0) * (v * e) * (one + e) / (qn * qn);
+    const ACC rp = a / qp + K(4.0) * (v * (e * e)) * (one + e) / (qp * qp);
+    r = isinf(v) ? (v > 0 ? one : zero) : (v <= 0 ? rn : rp);
 #else
-    if (v <= 0) {
-        const ACC e = soma_exp(v);
-        const ACC m = e * (e + K(2.0));
-        const ACC q = m + K(2.0);
-        r = soma_fix0(v * (m / q), v);
-    } else {
-        const ACC t = soma_exp(-v);
-        const ACC a = one + K(2.0) * t;
-        const ACC q = a + K(2.0) * t * t;
-        r = v * (a / q);
-    }
+    r = v <= 0 ? soma_fix0(v * (m / qn), v) : v * (a / qp);
 #endif
 
 #elif ACT == SOMA_ACT_HARD_SWISH
 #if DERIV
-    r = v < -3 ? zero : (v > 3 ? one : (K(2.0) * v + K(3.0)) / K(6.0));
+    /* w*(1/6) instead of w/6: w = 2x+3 or x(x+3) is exact in double (at most 49 bits), so w/6 is
+     * never within 20 double ulps of a float rounding boundary unless it lies on one, where
+     * w*(1/6) is exact too (1/6 is 2^-54 relatively low): the same float as the division */
+    r = v < -3 ? zero : (v > 3 ? one : (K(2.0) * v + K(3.0)) * K(0x1.5555555555555p-3));
 #else
-    r = v <= -3 ? zero : (v >= 3 ? v : v * (v + K(3.0)) / K(6.0));
+    r = v <= -3 ? zero : (v >= 3 ? v : v * (v + K(3.0)) * K(0x1.5555555555555p-3));
 #endif
 
 #else

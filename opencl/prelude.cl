@@ -58,15 +58,15 @@ static inline double soma_exp(double x) {
     return x < -708.0 ? 0.0 : (x > 709.0 ? (double) INFINITY : e);
 }
 
-/* log of a positive normal double from + - * / and the exponent bits (JavaMath.log). */
+/* log of a positive normal double from + - * / and the exponent bits (JavaMath.log); selects, no
+ * branch, so that POCL vectorises it across work-items */
 static inline double soma_log(double x) {
     long bits = as_long(x);
     long e = (long) (((ulong) bits >> 52) & 0x7ffUL) - 1023L;
     double m = as_double((bits & 0xfffffffffffffL) | 0x3ff0000000000000L);
-    if (m > 0x1.6a09e667f3bcdp0) {
-        m = m * 0.5;
-        e = e + 1;
-    }
+    int big = m > 0x1.6a09e667f3bcdp0;
+    m = big ? m * 0.5 : m;
+    e = big ? e + 1 : e;
     double f = (m - 1.0) / (m + 1.0);
     double s = f * f;
     double p = 0x1.5555555555555p-2 + s * (0x1.999999999999ap-3 + s * (0x1.2492492492492p-3
@@ -77,8 +77,139 @@ static inline double soma_log(double x) {
     return (double) e * 0x1.62e42fefa39efp-1 + lm;
 }
 
+/* e^x - 1 with full relative accuracy (JavaMath.expm1): soma_exp's reduction x = k ln2 + r, q = e^r - 1
+ * by Taylor to r^13, then 2^k q + (2^k - 1); q itself where k = 0 (keeps -0). -inf gives -1. */
+static inline double soma_expm1(double x) {
+    double a = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
+    double kd = a * 0x1.71547652b82fep0 + 0x1.8p52;
+    long k = as_long(kd);
+    kd = kd - 0x1.8p52;
+    double r = (a - kd * 0x1.62e42feep-1) - kd * 0x1.a39ef35793c76p-33;
+    double q = r * (1.0 + r * (0x1.0p-1 + r * (0x1.5555555555555p-3 + r * (0x1.5555555555555p-5
+            + r * (0x1.1111111111111p-7 + r * (0x1.6c16c16c16c17p-10 + r * (0x1.a01a01a01a01ap-13
+            + r * (0x1.a01a01a01a01ap-16 + r * (0x1.71de3a556c734p-19 + r * (0x1.27e4fb7789f5cp-22
+            + r * (0x1.ae64567f544e4p-26 + r * (0x1.1eed8eff8d898p-29 + r * 0x1.6124613a86d09p-33))))))))))));
+    double t = as_double((k + 1023L) << 52);
+    double e = t * q + (t - 1.0);
+    return x > 709.0 ? (double) INFINITY : (kd == 0.0 ? q : e);
+}
+
+/* e^(hi + lo) for |lo| < 1 where hi - k ln2 is exact (hi a multiple of 2^-40 below 2^10): lo joins
+ * after the reduction, so the rounding of hi + lo costs nothing (JavaMath.expHiLo) */
+static inline double soma_exp_hl(double hi, double lo) {
+    double x = hi + lo;
+    double a = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
+    double kd = a * 0x1.71547652b82fep0 + 0x1.8p52;
+    long k = as_long(kd);
+    kd = kd - 0x1.8p52;
+    double r = ((hi - kd * 0x1.62e42feep-1) - kd * 0x1.a39ef35793c76p-33) + lo;
+    double p = 1.0 + r * (1.0 + r * (0x1.0p-1 + r * (0x1.5555555555555p-3 + r * (0x1.5555555555555p-5
+            + r * (0x1.1111111111111p-7 + r * (0x1.6c16c16c16c17p-10 + r * (0x1.a01a01a01a01ap-13
+            + r * (0x1.a01a01a01a01ap-16 + r * (0x1.71de3a556c734p-19 + r * (0x1.27e4fb7789f5cp-22
+            + r * (0x1.ae64567f544e4p-26 + r * 0x1.1eed8eff8d898p-29)))))))))));
+    double e = p * as_double((k + 1023L) << 52);
+    return x < -708.0 ? 0.0 : (x > 709.0 ? (double) INFINITY : e);
+}
+
+/* log(1 + x) for x in [0, 1] (NaN gives NaN), JavaMath.log1pUnit: log1p x = 2 atanh f with
+ * f = x/(2+x) below sqrt2 - 1, else ln2 + 2 atanh f, f = (x-1)/(x+3); |f| <= 0.1716 */
+static inline double soma_log1pu(double x) {
+    int big = x > 0x1.a827999fcef32p-2;
+    double f = (big ? x - 1.0 : x) / (big ? x + 3.0 : x + 2.0);
+    double s = f * f;
+    double p = 0x1.5555555555555p-2 + s * (0x1.999999999999ap-3 + s * (0x1.2492492492492p-3
+            + s * (0x1.c71c71c71c71cp-4 + s * (0x1.745d1745d1746p-4 + s * (0x1.3b13b13b13b14p-4
+            + s * (0x1.1111111111111p-4 + s * (0x1.e1e1e1e1e1e1ep-5 + s * (0x1.af286bca1af28p-5
+            + s * 0x1.8618618618618p-5))))))));
+    double lm = 2.0 * f + 2.0 * f * (s * p);
+    return (big ? 0x1.62e42fefa39efp-1 : 0.0) + lm;
+}
+
+/* tanh x = -m/(2+m), m = expm1(-2|x|), with the sign of x (keeps -0; +-inf give +-1) */
 static inline double soma_tanh(double x) {
-    return tanh(x);
+    double m = soma_expm1(-2.0 * fabs(x));
+    return copysign(-m / (2.0 + m), x);
+}
+
+/* atan after Cephes atan.c, branch-free: |x| > tan(3pi/8): pi/2 + atan(-1/|x|); |x| > 0.66:
+ * pi/4 + atan((|x|-1)/(|x|+1)); else atan |x|, by the rational x + x z P(z)/Q(z), z = x^2 */
+static inline double soma_atan(double x) {
+    double ax = fabs(x);
+    int big = ax > 0x1.3504f333f9de6p1;
+    int mid = ax > 0.66;
+    double t = (big ? -1.0 : (mid ? ax - 1.0 : ax)) / (big ? ax : (mid ? ax + 1.0 : 1.0));
+    double y0 = big ? 0x1.921fb54442d18p0 : (mid ? 0x1.921fb54442d18p-1 : 0.0);
+    double c = big ? 6.123233995736765886130e-17 : (mid ? 3.061616997868382943065e-17 : 0.0);
+    double z = t * t;
+    double pz = (((-8.750608600031904122785e-1 * z - 1.615753718733365076637e1) * z
+            - 7.500855792314704667340e1) * z - 1.228866684490136173410e2) * z - 6.485021904942025371773e1;
+    double qz = ((((z + 2.485846490142306297962e1) * z + 1.650270098316988542046e2) * z
+            + 4.328810604912902668951e2) * z + 4.853903996359136964868e2) * z + 1.945506571482613964425e2;
+    double w = z * pz / qz;
+    return copysign(y0 + ((t * w + t) + c), x);
+}
+
+/* erf / erfc after FDLIBM s_erf.c, branch-free: the interval's coefficients are selected and one
+ * rational evaluated in the interval's variable (x^2; |x|-1; 1/x^2). JavaMath.erfRatio. */
+#define SOMA_ERSEL(a, b, c, d) (i1 ? (a) : (i2 ? (b) : (i3 ? (c) : (d))))
+static inline double soma_erf_ratio(double t, int i1, int i2, int i3) {
+    double n = SOMA_ERSEL(0.0, 0.0, -9.81432934416914548592e+00, 0.0);
+    n = n * t + SOMA_ERSEL(0.0, -2.16637559486879084300e-03, -8.12874355063065934246e+01, -4.83519191608651397019e+02);
+    n = n * t + SOMA_ERSEL(0.0, 3.54783043256182359371e-02, -1.84605092906711035994e+02, -1.02509513161107724954e+03);
+    n = n * t + SOMA_ERSEL(-2.37630166566501626084e-05, -1.10894694282396677476e-01, -1.62396669462573470355e+02, -6.37566443368389627722e+02);
+    n = n * t + SOMA_ERSEL(-5.77027029648944159157e-03, 3.18346619901161753674e-01, -6.23753324503260060396e+01, -1.60636384855821916062e+02);
+    n = n * t + SOMA_ERSEL(-2.84817495755985104766e-02, -3.72207876035701323847e-01, -1.05586262253232909814e+01, -1.77579549177547519889e+01);
+    n = n * t + SOMA_ERSEL(-3.25042107247001499370e-01, 4.14856118683748331666e-01, -6.93858572707181764372e-01, -7.99283237680523006574e-01);
+    n = n * t + SOMA_ERSEL(1.28379167095512558561e-01, -2.36211856075265944077e-03, -9.86494403484714822705e-03, -9.86494292470009928597e-03);
+    double d = SOMA_ERSEL(0.0, 0.0, -6.04244152148580987438e-02, 0.0);
+    d = d * t + SOMA_ERSEL(0.0, 0.0, 6.57024977031928170135e+00, -2.24409524465858183362e+01);
+    d = d * t + SOMA_ERSEL(0.0, 1.19844998467991074170e-02, 1.08635005541779435134e+02, 4.74528541206955367215e+02);
+    d = d * t + SOMA_ERSEL(-3.96022827877536812320e-06, 1.36370839120290507362e-02, 4.29008140027567833386e+02, 2.55305040643316442583e+03);
+    d = d * t + SOMA_ERSEL(1.32494738004321644526e-04, 1.26171219808761642112e-01, 6.45387271733267880336e+02, 3.19985821950859553908e+03);
+    d = d * t + SOMA_ERSEL(5.08130628187576562776e-03, 7.18286544141962662868e-02, 4.34565877475229228821e+02, 1.53672958608443695994e+03);
+    d = d * t + SOMA_ERSEL(6.50222499887672944485e-02, 5.40397917702171048937e-01, 1.37657754143519042600e+02, 3.25792512996573918826e+02);
+    d = d * t + SOMA_ERSEL(3.97917223959155352819e-01, 1.06420880400844228286e-01, 1.96512716674392571292e+01, 3.03380607434824582924e+01);
+    d = d * t + 1.0;
+    return n / d;
+}
+#undef SOMA_ERSEL
+
+/* erfc(ax) ~ e^(-z^2-0.5625) e^((z-ax)(z+ax) + R/S) / ax for ax in [1.25, 28], z = ax with the low 32
+ * bits cleared (z^2 exact), as one exponential of hi + lo; inv = 1/ax */
+static inline double soma_erfc_tail(double axt, double inv, double ratio) {
+    double z = as_double(as_long(axt) & (long) 0xffffffff00000000UL);
+    return soma_exp_hl(-z * z - 0.5625, (z - axt) * (z + axt) + ratio) * inv;
+}
+
+static inline double soma_erf(double x) {
+    double ax = fabs(x);
+    int i1 = ax < 0.84375;
+    int i2 = ax < 1.25;
+    int i3 = ax < 0x1.6db6db6db6db7p1;
+    double axt = ax > 28.0 ? 28.0 : ax;
+    double inv = 1.0 / axt;
+    double t = i1 ? ax * ax : (i2 ? ax - 1.0 : inv * inv);
+    double ratio = soma_erf_ratio(t, i1, i2, i3);
+    double tail = soma_erfc_tail(axt, inv, ratio);
+    double r = i2 ? 8.45062911510467529297e-01 + ratio : (ax >= 6.0 ? 1.0 : 1.0 - tail);
+    return i1 ? x + x * ratio : copysign(r, x);
+}
+
+static inline double soma_erfc(double x) {
+    double ax = fabs(x);
+    int i1 = ax < 0.84375;
+    int i2 = ax < 1.25;
+    int i3 = ax < 0x1.6db6db6db6db7p1;
+    double axt = ax > 28.0 ? 28.0 : ax;
+    double inv = 1.0 / axt;
+    double t = i1 ? ax * ax : (i2 ? ax - 1.0 : inv * inv);
+    double ratio = soma_erf_ratio(t, i1, i2, i3);
+    double tail = soma_erfc_tail(axt, inv, ratio);
+    double y = x * ratio;
+    double r1 = x < 0.25 ? 1.0 - (x + y) : 0.5 - (y + (x - 0.5));
+    double r2 = x >= 0 ? (1.0 - 8.45062911510467529297e-01) - ratio : 1.0 + (8.45062911510467529297e-01 + ratio);
+    double r3 = x > 0 ? tail : 2.0 - tail;
+    return i1 ? r1 : (i2 ? r2 : r3);
 }
 
 /* e^(-c*x^2): in double the rounding of x^2 is harmless (JavaKernels does the same) */
@@ -91,6 +222,12 @@ static inline double soma_exp_negsq(double x, double c) {
 static inline float soma_exp(float x) {
     return exp(x);
 }
+
+#define soma_expm1(x) expm1(x)
+#define soma_log1pu(x) log1p(x)
+#define soma_atan(x) atan(x)
+#define soma_erf(x) erf(x)
+#define soma_erfc(x) erfc(x)
 
 /* tanh that reaches +-1 exactly: some float libraries (POCL) stop one ulp short of 1 even at inf */
 static inline float soma_tanh(float x) {
@@ -111,10 +248,9 @@ static inline float soma_log(float x) {
     int bits = as_int(x);
     int e = ((bits >> 23) & 0xff) - 127;
     float m = as_float((bits & 0x7fffff) | 0x3f800000);
-    if (m > 0x1.6a09e6p0f) {
-        m = m * 0.5f;
-        e = e + 1;
-    }
+    int big = m > 0x1.6a09e6p0f;
+    m = big ? m * 0.5f : m;
+    e = big ? e + 1 : e;
     float f = (m - 1.0f) / (m + 1.0f);
     float s = f * f;
     float p = 0x1.555556p-2f + s * (0x1.99999ap-3f + s * (0x1.24924ap-3f + s * (0x1.c71c72p-4f
@@ -185,7 +321,7 @@ static inline double soma_sigmoid_d(double v) {
 
 /* softplus(z) = max(z,0) + log1p(e^-|z|), NaN propagates */
 static inline ACC soma_sp(ACC z) {
-    return (z > 0 ? z : (ACC) 0) + log1p(soma_exp(-fabs(z)));
+    return (z > 0 ? z : (ACC) 0) + soma_log1pu(soma_exp(-fabs(z)));
 }
 
 /* ---- noisy relu's counter-based normal noise (dev.soma.cpu.JavaKernels.noise) ---- */
@@ -196,28 +332,24 @@ static inline ulong soma_mix64(ulong z) {
     return z ^ (z >> 31);
 }
 
-/* Acklam's inverse normal CDF for p in (0,1), from + - * / sqrt and soma_log only */
+/* Acklam's inverse normal CDF for p in (0,1), from + - * / sqrt and soma_log only; branch-free (both
+ * rationals, one log, one divide), the same values as JavaKernels.inverseNormal */
 static inline ACC soma_inverse_normal(ACC p) {
-    if (p < K(0.02425)) {
-        ACC q = sqrt(K(-2.0) * soma_log(p));
-        return (((((K(-7.784894002430293e-03) * q + K(-3.223964580411365e-01)) * q + K(-2.400758277161838e+00)) * q
-                + K(-2.549732539343734e+00)) * q + K(4.374664141464968e+00)) * q + K(2.938163982698783e+00))
-                / ((((K(7.784695709041462e-03) * q + K(3.224671290700398e-01)) * q + K(2.445134137142996e+00)) * q
-                + K(3.754408661907416e+00)) * q + K(1.0));
-    }
-    if (p > K(1.0) - K(0.02425)) {
-        ACC q = sqrt(K(-2.0) * soma_log(K(1.0) - p));
-        return -(((((K(-7.784894002430293e-03) * q + K(-3.223964580411365e-01)) * q + K(-2.400758277161838e+00)) * q
-                + K(-2.549732539343734e+00)) * q + K(4.374664141464968e+00)) * q + K(2.938163982698783e+00))
-                / ((((K(7.784695709041462e-03) * q + K(3.224671290700398e-01)) * q + K(2.445134137142996e+00)) * q
-                + K(3.754408661907416e+00)) * q + K(1.0));
-    }
-    ACC q = p - K(0.5);
-    ACC r = q * q;
-    return (((((K(-3.969683028665376e+01) * r + K(2.209460984245205e+02)) * r + K(-2.759285104469687e+02)) * r
-            + K(1.383577518672690e+02)) * r + K(-3.066479806614716e+01)) * r + K(2.506628277459239e+00)) * q
-            / (((((K(-5.447609879822406e+01) * r + K(1.615858368580409e+02)) * r + K(-1.556989798598866e+02)) * r
-            + K(6.680131188771972e+01)) * r + K(-1.328068155288572e+01)) * r + K(1.0));
+    const int lo = p < K(0.02425);
+    const int hi = p > K(1.0) - K(0.02425);
+    const ACC pt = lo ? p : (hi ? K(1.0) - p : K(0.5));
+    const ACC q = sqrt(K(-2.0) * soma_log(pt));
+    const ACC tn = ((((K(-7.784894002430293e-03) * q + K(-3.223964580411365e-01)) * q + K(-2.400758277161838e+00)) * q
+            + K(-2.549732539343734e+00)) * q + K(4.374664141464968e+00)) * q + K(2.938163982698783e+00);
+    const ACC td = (((K(7.784695709041462e-03) * q + K(3.224671290700398e-01)) * q + K(2.445134137142996e+00)) * q
+            + K(3.754408661907416e+00)) * q + K(1.0);
+    const ACC c = p - K(0.5);
+    const ACC r = c * c;
+    const ACC cn = (((((K(-3.969683028665376e+01) * r + K(2.209460984245205e+02)) * r + K(-2.759285104469687e+02)) * r
+            + K(1.383577518672690e+02)) * r + K(-3.066479806614716e+01)) * r + K(2.506628277459239e+00)) * c;
+    const ACC cd = ((((K(-5.447609879822406e+01) * r + K(1.615858368580409e+02)) * r + K(-1.556989798598866e+02)) * r
+            + K(6.680131188771972e+01)) * r + K(-1.328068155288572e+01)) * r + K(1.0);
+    return (lo ? tn : (hi ? -tn : cn)) / (lo || hi ? td : cd);
 }
 
 /* n ~ N(0,1) for (seed, index), rounded to float: z = mix64(mix64(seed) + index*phi64), u in (0,1) */

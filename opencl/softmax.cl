@@ -4,8 +4,9 @@
  * Build options: -DLOG=0|1 (log-softmax), -DWG=<work-group size, a power of two> for the *_group
  * kernels, plus the prelude's REAL / ACC / SOMA_FP64.
  *
- *   *_item : one work-item per row (CPU devices); global size >= rows.
- *   *_group: one work-group of WG items per row (GPUs); global size rows*WG, local size WG.
+ *   *_group: one work-group of WG items per row (GPUs and other non-CPU devices); global size
+ *            rows*WG, local size WG.
+ *   the split kernels at the end: CPU devices (see there).
  *
  * Forward: m = row max; cnt = number of entries equal to m, rest = sum of e^(x_j - m) over the
  * others, in ACC (Kahan-compensated when ACC=float); y = e^(x - m) * (1/(cnt + rest)) or
@@ -14,7 +15,7 @@
  * there and 0 elsewhere (log: -log k and -inf); an all -inf row gives 0 (log: -inf).
  * Backward: softmax dx = y (dy - sum_j dy_j y_j); log-softmax dx = dy - e^y sum_j dy_j.
  * y may be x and dx may be dy (each element is read and written by the same work-item).
- * The _item kernels sum in the order of dev.soma.cpu.JavaKernels and give bit-identical results
+ * The split kernels sum in the order of dev.soma.cpu.JavaKernels and give bit-identical results
  * with ACC=double; the _group kernels sum in a tree (agreement to rounding of the ACC sum).
  */
 #ifndef LOG
@@ -88,59 +89,6 @@ static inline ACC soma_lse(ACC cnt, ACC rest) {
         (comp) = (t_ - (sum)) - y_; (sum) = t_; } while (0)
 #endif
 
-kernel void soma_softmax_item(global const REAL* x, global REAL* y, const uint rows, const uint cols) {
-    const uint row = get_global_id(0);
-    if (row >= rows || cols == 0) {
-        return;
-    }
-    const size_t o = (size_t) row * cols;
-    ACC m = -SOMA_INF;
-    for (uint j = 0; j < cols; j++) {
-        m = soma_maxnan(m, (ACC) x[o + j]);
-    }
-    if (isnan(m)) {
-        for (uint j = 0; j < cols; j++) {
-            y[o + j] = (REAL) NAN;
-        }
-    } else if (m == SOMA_INF) {
-        uint k = 0;
-        for (uint j = 0; j < cols; j++) {
-            k += (x[o + j] == INFINITY) ? 1 : 0;
-        }
-        const REAL in = (REAL) soma_inf_share((ACC) k);
-        const REAL out = LOG ? (REAL) (-INFINITY) : (REAL) 0;
-        for (uint j = 0; j < cols; j++) {
-            y[o + j] = (x[o + j] == INFINITY) ? in : out;
-        }
-    } else if (m == -SOMA_INF) {
-        for (uint j = 0; j < cols; j++) {
-            y[o + j] = LOG ? (REAL) (-INFINITY) : (REAL) 0;
-        }
-    } else {
-        ACC rest = 0;
-        ACC comp = 0;
-        uint cnt = 0;
-        for (uint j = 0; j < cols; j++) {
-            const ACC v = (ACC) x[o + j];
-            if (v == m) {
-                cnt++;
-            } else {
-                SOMA_SUM_ADD(rest, comp, soma_exp_diff(v, m));
-            }
-        }
-#if LOG
-        const ACC lse = soma_lse((ACC) cnt, rest);
-        for (uint j = 0; j < cols; j++) {
-            y[o + j] = (REAL) soma_log_out((ACC) x[o + j], m, lse);
-        }
-#else
-        const ACC inv = (ACC) 1 / ((ACC) cnt + rest);
-        for (uint j = 0; j < cols; j++) {
-            y[o + j] = (REAL) (soma_exp_diff((ACC) x[o + j], m) * inv);
-        }
-#endif
-    }
-}
 
 /* tree reductions over the WG partials in scratch; all items must call them (they hold barriers) */
 static inline ACC soma_reduce_max(local ACC* scratch, const uint lid, ACC v) {
@@ -248,22 +196,6 @@ static inline ACC soma_softmax_term(ACC yv, ACC dyv) {
 #endif
 }
 
-kernel void soma_softmax_backward_item(global const REAL* y, global const REAL* dy, global REAL* dx,
-                                       const uint rows, const uint cols) {
-    const uint row = get_global_id(0);
-    if (row >= rows || cols == 0) {
-        return;
-    }
-    const size_t o = (size_t) row * cols;
-    ACC s = 0;
-    ACC comp = 0;
-    for (uint j = 0; j < cols; j++) {
-        SOMA_SUM_ADD(s, comp, soma_softmax_term((ACC) y[o + j], (ACC) dy[o + j]));
-    }
-    for (uint j = 0; j < cols; j++) {
-        dx[o + j] = soma_softmax_dx((ACC) y[o + j], (ACC) dy[o + j], s);
-    }
-}
 
 kernel void soma_softmax_backward_group(global const REAL* y, global const REAL* dy, global REAL* dx,
                                         const uint rows, const uint cols) {
@@ -283,4 +215,161 @@ kernel void soma_softmax_backward_group(global const REAL* y, global const REAL*
     for (uint j = lid; j < cols; j += WG) {
         dx[o + j] = soma_softmax_dx((ACC) y[o + j], (ACC) dy[o + j], s);
     }
+}
+
+/*
+ * The split path, for CPU devices. A CPU OpenCL compiler vectorises across work-items, never a loop
+ * inside one, so the per-row kernels above run their exponentials one lane at a time. Here each
+ * exponential is its own work-item (element-wise, vectorised) and only cheap operations stay in
+ * per-row loops:
+ *   soma_softmax_rowmax : stat[r] = max of row r (NaN kept)                       one item per row
+ *   soma_softmax_exp    : e[i] = e^(x_i - m), or 2 (no e^ is) where x_i == m         2-D: column, row
+ *   soma_softmax_rowsum : cnt, rest from e (in index order, as JavaKernels);
+ *                         scale[r] = 1/(cnt+rest), or lse, or the +inf share       one item per row
+ *   soma_softmax_finish : y from x, e, stat, scale, with the special rows           2-D: column, row
+ * (2-D ranges, so that no work-item divides by cols: integer division does not vectorise)
+ * The sums run in the same order as the Java path (dev.soma.cpu.JavaKernels.softmaxRows).
+ */
+#define SOMA_AT_MAX ((ACC) 2)
+
+kernel void soma_softmax_rowmax(global const REAL* x, global ACC* stat, const uint rows, const uint cols) {
+    const uint row = get_global_id(0);
+    if (row >= rows) {
+        return;
+    }
+    const size_t o = (size_t) row * cols;
+    /* four independent chains: the max is exact, so their order does not matter */
+    ACC m0 = -SOMA_INF, m1 = -SOMA_INF, m2 = -SOMA_INF, m3 = -SOMA_INF;
+    uint j = 0;
+    for (; j + 4 <= cols; j += 4) {
+        m0 = soma_maxnan(m0, (ACC) x[o + j]);
+        m1 = soma_maxnan(m1, (ACC) x[o + j + 1]);
+        m2 = soma_maxnan(m2, (ACC) x[o + j + 2]);
+        m3 = soma_maxnan(m3, (ACC) x[o + j + 3]);
+    }
+    for (; j < cols; j++) {
+        m0 = soma_maxnan(m0, (ACC) x[o + j]);
+    }
+    stat[row] = soma_maxnan(soma_maxnan(m0, m1), soma_maxnan(m2, m3));
+}
+
+kernel void soma_softmax_exp(global const REAL* x, global const ACC* stat, global ACC* e, const uint rows,
+                             const uint cols) {
+    const uint col = get_global_id(0);
+    const uint row = get_global_id(1);
+    if (col >= cols || row >= rows) {
+        return;
+    }
+    const size_t i = (size_t) row * cols + col;
+    const ACC m = stat[row];
+    const ACC v = (ACC) x[i];
+    e[i] = (v == m || !isfinite(m)) ? SOMA_AT_MAX : soma_exp_diff(v, m);
+}
+
+kernel void soma_softmax_rowsum(global const REAL* x, global const ACC* stat, global const ACC* e,
+                                global ACC* scale, const uint rows, const uint cols) {
+    const uint row = get_global_id(0);
+    if (row >= rows) {
+        return;
+    }
+    const size_t o = (size_t) row * cols;
+    const ACC m = stat[row];
+    if (isnan(m) || m == -SOMA_INF) {
+        scale[row] = m;
+    } else if (m == SOMA_INF) {
+        uint k = 0;
+        for (uint j = 0; j < cols; j++) {
+            k += (x[o + j] == INFINITY) ? 1 : 0;
+        }
+        scale[row] = soma_inf_share((ACC) k);
+    } else {
+        /* four interleaved partial sums (j mod 4) combined pairwise: four independent add chains,
+           in the order JavaKernels.softmaxRows uses too */
+        ACC r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+        ACC c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        uint cnt = 0;
+        uint j = 0;
+        for (; j + 4 <= cols; j += 4) {
+            const ACC t0 = e[o + j], t1 = e[o + j + 1], t2 = e[o + j + 2], t3 = e[o + j + 3];
+            cnt += (t0 == SOMA_AT_MAX) + (t1 == SOMA_AT_MAX) + (t2 == SOMA_AT_MAX) + (t3 == SOMA_AT_MAX);
+            SOMA_SUM_ADD(r0, c0, t0 == SOMA_AT_MAX ? (ACC) 0 : t0);
+            SOMA_SUM_ADD(r1, c1, t1 == SOMA_AT_MAX ? (ACC) 0 : t1);
+            SOMA_SUM_ADD(r2, c2, t2 == SOMA_AT_MAX ? (ACC) 0 : t2);
+            SOMA_SUM_ADD(r3, c3, t3 == SOMA_AT_MAX ? (ACC) 0 : t3);
+        }
+        for (; j < cols; j++) { /* the tail continues chains 0, 1, 2 in turn, as j mod 4 says */
+            const ACC t = e[o + j];
+            const ACC a = t == SOMA_AT_MAX ? (ACC) 0 : t;
+            cnt += (t == SOMA_AT_MAX);
+            if ((j & 3) == 0) {
+                SOMA_SUM_ADD(r0, c0, a);
+            } else if ((j & 3) == 1) {
+                SOMA_SUM_ADD(r1, c1, a);
+            } else {
+                SOMA_SUM_ADD(r2, c2, a);
+            }
+        }
+        const ACC rest = (r0 + r1) + (r2 + r3);
+#if LOG
+        scale[row] = soma_lse((ACC) cnt, rest);
+#else
+        scale[row] = (ACC) 1 / ((ACC) cnt + rest);
+#endif
+    }
+}
+
+kernel void soma_softmax_finish(global const REAL* x, global const ACC* stat, global const ACC* scale,
+                                global const ACC* e, global REAL* y, const uint rows, const uint cols) {
+    const uint col = get_global_id(0);
+    const uint row = get_global_id(1);
+    if (col >= cols || row >= rows) {
+        return;
+    }
+    const size_t i = (size_t) row * cols + col;
+    const ACC m = stat[row];
+    const ACC s = scale[row];
+    const REAL out = LOG ? (REAL) (-INFINITY) : (REAL) 0;
+    REAL r;
+    if (isnan(m)) {
+        r = (REAL) NAN;
+    } else if (m == SOMA_INF) {
+        r = (x[i] == INFINITY) ? (REAL) s : out;
+    } else if (m == -SOMA_INF) {
+        r = out;
+    } else {
+#if LOG
+        r = (REAL) soma_log_out((ACC) x[i], m, s);
+#else
+        const ACC t = e[i];
+        r = (REAL) ((t == SOMA_AT_MAX ? (ACC) 1 : t) * s);
+#endif
+    }
+    y[i] = r;
+}
+
+/* backward, split: stat[r] = sum_j term(y_j, dy_j) per row, then dx element-wise */
+kernel void soma_softmax_backward_rowsum(global const REAL* y, global const REAL* dy, global ACC* stat,
+                                         const uint rows, const uint cols) {
+    const uint row = get_global_id(0);
+    if (row >= rows) {
+        return;
+    }
+    const size_t o = (size_t) row * cols;
+    ACC s = 0;
+    ACC comp = 0;
+    for (uint j = 0; j < cols; j++) {
+        SOMA_SUM_ADD(s, comp, soma_softmax_term((ACC) y[o + j], (ACC) dy[o + j]));
+    }
+    stat[row] = s;
+}
+
+kernel void soma_softmax_backward_finish(global const REAL* y, global const REAL* dy, global const ACC* stat,
+                                         global REAL* dx, const uint rows, const uint cols) {
+    const uint col = get_global_id(0);
+    const uint row = get_global_id(1);
+    if (col >= cols || row >= rows) {
+        return;
+    }
+    const size_t i = (size_t) row * cols + col;
+    dx[i] = soma_softmax_dx((ACC) y[i], (ACC) dy[i], stat[row]);
 }

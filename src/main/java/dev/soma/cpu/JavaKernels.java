@@ -109,7 +109,7 @@ public final class JavaKernels {
 
     /** softplus(z) = max(z,0) + log1p(e^−|z|), NaN propagates. */
     static double sp(double z) {
-        return (z > 0 ? z : 0.0) + Math.log1p(JavaMath.exp(-Math.abs(z)));
+        return (z > 0 ? z : 0.0) + JavaMath.log1pUnit(JavaMath.exp(-Math.abs(z)));
     }
 
     // ------------------------------------------------------------------ loops
@@ -122,21 +122,23 @@ public final class JavaKernels {
             return;
         }
         for (int i = from; i < to; i++) {
-            float v = x[i];
-            y[i] = v != v ? v : 1f;
+            y[i] = Math.max(Math.min(x[i], 1f), 1f); // 1, NaN kept: branch-free so that C2 vectorises it
         }
     }
+
+    // 2^126: v·2^126·2^126 is ≥ 1 (or +∞) for every float v > 0, subnormals included, so
+    // min(max(v·2^126·2^126, 0), 1) is the mask [v > 0]: 1 for v > 0, +0 for v ≤ 0 (−0 too), NaN for NaN.
+    private static final float P126 = 0x1.0p126f;
 
     private static void binaryStep(boolean d, float[] x, float[] y, int from, int to) {
         if (d) {
             for (int i = from; i < to; i++) {
-                float v = x[i];
-                y[i] = v != v ? v : 0f;
+                y[i] = Math.max(Math.min(x[i], 0f), 0f); // +0, NaN kept
             }
         } else {
             for (int i = from; i < to; i++) {
-                float v = x[i];
-                y[i] = v >= 0 ? 1f : (v != v ? v : 0f);
+                // 1 − [x < 0]: 1 for x ≥ 0 (−0 too), +0 for x < 0, NaN kept
+                y[i] = 1f - Math.min(Math.max(-x[i] * P126 * P126, 0f), 1f);
             }
         }
     }
@@ -228,7 +230,7 @@ public final class JavaKernels {
             }
         } else {
             for (int i = from; i < to; i++) {
-                y[i] = (float) Math.tanh(x[i]);
+                y[i] = (float) JavaMath.tanh(x[i]);
             }
         }
     }
@@ -242,7 +244,7 @@ public final class JavaKernels {
             }
         } else {
             for (int i = from; i < to; i++) {
-                y[i] = (float) Math.atan(x[i]);
+                y[i] = (float) JavaMath.atan(x[i]);
             }
         }
     }
@@ -258,7 +260,7 @@ public final class JavaKernels {
         } else {
             for (int i = from; i < to; i++) {
                 double v = x[i];
-                y[i] = (float) (2.0 * Math.atan(Math.tanh(0.5 * v)));
+                y[i] = (float) (2.0 * JavaMath.atan(JavaMath.tanh(0.5 * v)));
             }
         }
     }
@@ -310,6 +312,35 @@ public final class JavaKernels {
 
     /** w = αx+β clamped to [0,1]; f′ = α inside (0,1), else 0. */
     private static void hardSigmoid(boolean d, double a, double b, float[] x, float[] y, int from, int to) {
+        // Branch-free (vectorised) forms; w = αx+β is a multiple of 2^−298 (α, x, β floats), so
+        // w·2^1000 is ≥ 1 for every w > 0 and [0 < w < 1] = [w > 0]·[1 − w > 0]. Exact unless
+        // α ≤ 0 (f′ would make −0) or β = −0 (f(−0) keeps −0): those take the plain loop.
+        // C2 (JDK 17) does not vectorise float↔double conversions: they get loops of their own
+        // over a block, the double arithmetic in between is vectorised.
+        if (a > 0 && a < Double.POSITIVE_INFINITY && (d || Double.doubleToRawLongBits(b) != Long.MIN_VALUE)) {
+            double[] w = new double[BLOCK];
+            for (int s = from; s < to; s += BLOCK) {
+                int m = Math.min(BLOCK, to - s);
+                for (int i = 0; i < m; i++) {
+                    w[i] = x[s + i];
+                }
+                if (d) {
+                    for (int i = 0; i < m; i++) {
+                        double u = a * w[i] + b;
+                        w[i] = a * (Math.min(Math.max(u * 0x1.0p1000, 0.0), 1.0)
+                                * Math.min(Math.max((u - 1.0) * -0x1.0p1000, 0.0), 1.0));
+                    }
+                } else {
+                    for (int i = 0; i < m; i++) {
+                        w[i] = Math.min(Math.max(a * w[i] + b, 0.0), 1.0);
+                    }
+                }
+                for (int i = 0; i < m; i++) {
+                    y[s + i] = (float) w[i];
+                }
+            }
+            return;
+        }
         for (int i = from; i < to; i++) {
             double w = a * x[i] + b;
             double r;
@@ -330,21 +361,24 @@ public final class JavaKernels {
 
     private static void reluD(float[] x, float[] y, int from, int to) {
         for (int i = from; i < to; i++) {
-            float v = x[i];
-            y[i] = v > 0 ? 1f : (v != v ? v : 0f);
+            y[i] = Math.min(Math.max(x[i] * P126 * P126, 0f), 1f); // [x > 0], NaN kept
         }
     }
 
+    private static final float SIX_DOWN = 0x1.7ffffep2f; // Math.nextDown(6f)
+
     private static void relu6(boolean d, float[] x, float[] y, int from, int to) {
-        for (int i = from; i < to; i++) {
-            float v = x[i];
-            float r;
-            if (d) {
-                r = (v > 0 && v < 6) ? 1f : (v != v ? v : 0f);
-            } else {
-                r = v > 0 ? (v < 6 ? v : 6f) : (v != v ? v : 0f);
+        if (d) {
+            // [x > 0] − [x ≥ 6], [x ≥ 6] = [x − 6⁻ > 0] with 6⁻ the float below 6 (the subtraction is
+            // exact near 6); (a 6 − x form with the constant first is not vectorised by C2)
+            for (int i = from; i < to; i++) {
+                float v = x[i];
+                y[i] = Math.min(Math.max(v * P126 * P126, 0f), 1f) - Math.min(Math.max((v - SIX_DOWN) * P126 * P126, 0f), 1f);
             }
-            y[i] = r;
+        } else {
+            for (int i = from; i < to; i++) {
+                y[i] = Math.min(Math.max(x[i], 0f), 6f); // relu6(−0) = +0, NaN kept
+            }
         }
     }
 
@@ -357,10 +391,40 @@ public final class JavaKernels {
         return v > 0 ? 1f : (v != v ? v : a);
     }
 
+    /**
+     * Branch-free leaky ReLU (C2 vectorises min/max and products, not selects), bit-identical to
+     * {@link #leaky(float, float)} / {@link #leakyD(float, float)}:
+     * 0 < α ≤ 1: max(x, αx); α = +0: max(x, −0); other α ≠ ±0: x·s, s = n·α + (1 − n), n = [x < 0]
+     * (s = 1 or α exactly; x·α is the float product the plain form rounds from double).
+     * f′ = p + (1 − p)·α, p = [x > 0], for α ≠ −0. α = −0 takes the plain loop.
+     */
     private static void leaky(boolean d, float a, float[] x, float[] y, int from, int to) {
+        boolean negZero = Float.floatToRawIntBits(a) == Integer.MIN_VALUE;
         if (d) {
+            if (negZero) {
+                for (int i = from; i < to; i++) {
+                    y[i] = leakyD(x[i], a);
+                }
+                return;
+            }
             for (int i = from; i < to; i++) {
-                y[i] = leakyD(x[i], a);
+                float p = Math.min(Math.max(x[i] * P126 * P126, 0f), 1f);
+                y[i] = p + (1f - p) * a;
+            }
+        } else if (a > 0 && a <= 1) {
+            for (int i = from; i < to; i++) {
+                float v = x[i];
+                y[i] = Math.max(v, a * v);
+            }
+        } else if (a == 0 && !negZero) {
+            for (int i = from; i < to; i++) {
+                y[i] = Math.max(x[i], -0f);
+            }
+        } else if (a != 0 && Float.isFinite(a)) {
+            for (int i = from; i < to; i++) {
+                float v = x[i];
+                float n = Math.min(Math.max(-v * P126 * P126, 0f), 1f);
+                y[i] = v * (n * a + (1f - n));
             }
         } else {
             for (int i = from; i < to; i++) {
@@ -374,6 +438,38 @@ public final class JavaKernels {
             slopes = new float[] {Activation.PRELU_DEFAULT_SLOPE};
         }
         int len = slopes.length;
+        if (len == 1) {
+            leaky(d, slopes[0], x, y, from, to);
+            return;
+        }
+        boolean fast = true;
+        for (float a : slopes) {
+            // the branch-free forms of leaky(): x·s needs α ≠ ±0 (0·(−∞)), f′ needs α ≠ −0
+            fast &= Float.isFinite(a) && (d ? Float.floatToRawIntBits(a) != Integer.MIN_VALUE : a != 0);
+        }
+        if (fast) {
+            // the slopes repeated to a period of at least 1024 elements, so that the inner loops are long
+            int period = len >= 1024 ? len : len * ((1024 + len - 1) / len);
+            float[] al = slopes;
+            if (period != len) {
+                al = new float[period];
+                for (int k = 0; k < period; k++) {
+                    al[k] = slopes[k % len];
+                }
+            }
+            int c = from % len;
+            for (int i = from; i < to; ) {
+                int n = Math.min(period - c, to - i);
+                if (d) {
+                    preluDRun(al, c, x, y, i, i + n);
+                } else {
+                    preluRun(al, c, x, y, i, i + n);
+                }
+                i += n;
+                c = 0;
+            }
+            return;
+        }
         int c = from % len;
         for (int i = from; i < to; i++) {
             float a = slopes[c];
@@ -385,7 +481,43 @@ public final class JavaKernels {
         }
     }
 
+    /** y[i] = leaky(x[i], al[i − from + c]) for i in [from, to), branch-free (α ≠ ±0). */
+    private static void preluRun(float[] al, int c, float[] x, float[] y, int from, int to) {
+        int off = c - from;
+        for (int i = from; i < to; i++) {
+            float v = x[i];
+            float n = Math.min(Math.max(-v * P126 * P126, 0f), 1f);
+            y[i] = v * (n * al[i + off] + (1f - n));
+        }
+    }
+
+    /** y[i] = leakyD(x[i], al[i − from + c]) for i in [from, to), branch-free (α ≠ −0). */
+    private static void preluDRun(float[] al, int c, float[] x, float[] y, int from, int to) {
+        int off = c - from;
+        for (int i = from; i < to; i++) {
+            float p = Math.min(Math.max(x[i] * P126 * P126, 0f), 1f);
+            y[i] = p + (1f - p) * al[i + off];
+        }
+    }
+
+    /**
+     * Branch-free: [x > θ] = min(max((x − θ)·2^252, 0), 1) (x − θ > 0 exactly when x > θ, for finite
+     * θ); f = max(x, 0)·[x > θ] for θ ≥ 0 (a θ < 0 takes the plain loop: −0 and x < 0 there).
+     */
     private static void thresholded(boolean d, float t, float[] x, float[] y, int from, int to) {
+        if (Float.isFinite(t) && (d || t >= 0)) {
+            if (d) {
+                for (int i = from; i < to; i++) {
+                    y[i] = Math.min(Math.max((x[i] - t) * P126 * P126, 0f), 1f);
+                }
+            } else {
+                for (int i = from; i < to; i++) {
+                    float v = x[i];
+                    y[i] = Math.max(v, 0f) * Math.min(Math.max((v - t) * P126 * P126, 0f), 1f);
+                }
+            }
+            return;
+        }
         for (int i = from; i < to; i++) {
             float v = x[i];
             y[i] = v > t ? (d ? 1f : v) : (v != v ? v : 0f);
@@ -416,7 +548,7 @@ public final class JavaKernels {
         } else {
             for (int i = from; i < to; i++) {
                 double v = x[i];
-                y[i] = (float) (v > 0 ? v : a * Math.expm1(v));
+                y[i] = (float) (v > 0 ? v : a * JavaMath.expm1(v));
             }
         }
     }
@@ -431,7 +563,7 @@ public final class JavaKernels {
         } else {
             for (int i = from; i < to; i++) {
                 double v = x[i];
-                y[i] = (float) (v > 0 ? SELU_L * v : SELU_LA * Math.expm1(v));
+                y[i] = (float) (v > 0 ? SELU_L * v : SELU_LA * JavaMath.expm1(v));
             }
         }
     }
@@ -446,7 +578,7 @@ public final class JavaKernels {
         } else {
             for (int i = from; i < to; i++) {
                 double v = x[i];
-                y[i] = (float) (v > 0 ? v : a * Math.expm1(v / a));
+                y[i] = (float) (v > 0 ? v : a * JavaMath.expm1(v / a));
             }
         }
     }
@@ -461,7 +593,7 @@ public final class JavaKernels {
             for (int i = from; i < to; i++) {
                 double v = x[i];
                 double z = b * v;
-                y[i] = (float) ((v > 0 ? v : 0.0) + Math.log1p(JavaMath.exp(-Math.abs(z))) / b);
+                y[i] = (float) ((v > 0 ? v : 0.0) + JavaMath.log1pUnit(JavaMath.exp(-Math.abs(z))) / b);
             }
         }
     }
@@ -475,7 +607,7 @@ public final class JavaKernels {
         } else {
             for (int i = from; i < to; i++) {
                 double v = x[i];
-                y[i] = (float) ((v < 0 ? v : 0.0) - Math.log1p(JavaMath.exp(-Math.abs(v))));
+                y[i] = (float) ((v < 0 ? v : 0.0) - JavaMath.log1pUnit(JavaMath.exp(-Math.abs(v))));
             }
         }
     }
@@ -593,17 +725,23 @@ public final class JavaKernels {
 
     /** x ≤ −3: 0; x ≥ 3: x; else x(x+3)/6. f′: x < −3: 0; x > 3: 1; else (2x+3)/6. */
     private static void hardSwish(boolean d, float[] x, float[] y, int from, int to) {
-        for (int i = from; i < to; i++) {
-            double v = x[i];
-            double r;
-            if (d) {
-                r = v < -3 ? 0.0 : (v > 3 ? 1.0 : (2.0 * v + 3.0) / 6.0);
-            } else {
-                r = v <= -3 ? 0.0 : (v >= 3 ? v : v * (v + 3.0) / 6.0);
+        // w·(1/6) instead of w/6: w = 2x+3 or x(x+3) is exact in double (at most 49 bits), so w/6 is
+        // never within 20 double ulps of a float rounding boundary unless it lies on one, where w·(1/6)
+        // is exact too (1/6 rounds 2^-54 relatively low): the same float as the division
+        if (d) {
+            for (int i = from; i < to; i++) {
+                double v = x[i];
+                y[i] = (float) (v < -3 ? 0.0 : (v > 3 ? 1.0 : (2.0 * v + 3.0) * SIXTH));
             }
-            y[i] = (float) r;
+        } else {
+            for (int i = from; i < to; i++) {
+                double v = x[i];
+                y[i] = (float) (v <= -3 ? 0.0 : (v >= 3 ? v : v * (v + 3.0) * SIXTH));
+            }
         }
     }
+
+    private static final double SIXTH = 0x1.5555555555555p-3;
 
     // ------------------------------------------------------------------ noise
 
@@ -655,22 +793,22 @@ public final class JavaKernels {
     private static final double D4 = 3.754408661907416e+00;
     private static final double P_LOW = 0.02425;
 
-    /** Acklam's Φ^−1(p) for p in (0,1); only +, −, ×, ÷, √ and {@link JavaMath#log}. */
+    /**
+     * Acklam's Φ^−1(p) for p in (0,1); only +, −, ×, ÷, √ and {@link JavaMath#log}. Branch-free like
+     * {@code soma_inverse_normal}: both rationals, then one divide.
+     */
     static double inverseNormal(double p) {
-        if (p < P_LOW) {
-            double q = Math.sqrt(-2.0 * JavaMath.log(p));
-            return (((((C1 * q + C2) * q + C3) * q + C4) * q + C5) * q + C6)
-                    / ((((D1 * q + D2) * q + D3) * q + D4) * q + 1.0);
-        }
-        if (p > 1.0 - P_LOW) {
-            double q = Math.sqrt(-2.0 * JavaMath.log(1.0 - p));
-            return -(((((C1 * q + C2) * q + C3) * q + C4) * q + C5) * q + C6)
-                    / ((((D1 * q + D2) * q + D3) * q + D4) * q + 1.0);
-        }
-        double q = p - 0.5;
-        double r = q * q;
-        return (((((A1 * r + A2) * r + A3) * r + A4) * r + A5) * r + A6) * q
-                / (((((B1 * r + B2) * r + B3) * r + B4) * r + B5) * r + 1.0);
+        boolean lo = p < P_LOW;
+        boolean hi = p > 1.0 - P_LOW;
+        double pt = lo ? p : (hi ? 1.0 - p : 0.5);
+        double q = Math.sqrt(-2.0 * JavaMath.log(pt));
+        double tn = ((((C1 * q + C2) * q + C3) * q + C4) * q + C5) * q + C6;
+        double td = (((D1 * q + D2) * q + D3) * q + D4) * q + 1.0;
+        double c = p - 0.5;
+        double r = c * c;
+        double cn = (((((A1 * r + A2) * r + A3) * r + A4) * r + A5) * r + A6) * c;
+        double cd = ((((B1 * r + B2) * r + B3) * r + B4) * r + B5) * r + 1.0;
+        return (lo ? tn : (hi ? -tn : cn)) / (lo || hi ? td : cd);
     }
 
     // ------------------------------------------------------------------ softmax

@@ -97,10 +97,106 @@ public final class JavaMath {
         return u == 1.0 ? r : log(u) * (r / (u - 1.0));
     }
 
+    /** 1/13!, the last Taylor coefficient of {@link #expm1}. */
+    private static final double E13 = 0x1.6124613a86d09p-33;
+
+    /**
+     * e^x − 1 with full relative accuracy (a few ulp), branch-free; mirrored by {@code soma_expm1}. The
+     * reduction of {@link #exp}, q = e^r − 1 by Taylor to r^13, then 2^k·q + (2^k − 1), or q itself
+     * where k = 0 (so −0 stays −0). −∞ gives −1, +∞ gives +∞, NaN gives NaN.
+     */
+    public static double expm1(double x) {
+        double a = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
+        double kd = a * INV_LN2 + SHIFT;
+        long k = Double.doubleToRawLongBits(kd);
+        kd = kd - SHIFT;
+        double r = (a - kd * LN2_HI) - kd * LN2_LO;
+        double q = r * (1.0 + r * (E2 + r * (E3 + r * (E4 + r * (E5 + r * (E6 + r * (E7 + r * (E8
+                + r * (E9 + r * (E10 + r * (E11 + r * (E12 + r * E13))))))))))));
+        double t = Double.longBitsToDouble((k + 1023L) << 52);
+        double e = t * q + (t - 1.0);
+        return x > 709.0 ? Double.POSITIVE_INFINITY : (kd == 0.0 ? q : e);
+    }
+
+    /**
+     * e^(hi + lo) for |lo| &lt; 1 where hi − k·ln2 is exact (hi a multiple of 2^−40 below 2^10): lo is
+     * added after the reduction, so the rounding of hi + lo costs nothing. Mirrored by
+     * {@code soma_exp_hl}.
+     */
+    static double expHiLo(double hi, double lo) {
+        double x = hi + lo;
+        double a = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
+        double kd = a * INV_LN2 + SHIFT;
+        long k = Double.doubleToRawLongBits(kd);
+        kd = kd - SHIFT;
+        double r = ((hi - kd * LN2_HI) - kd * LN2_LO) + lo;
+        double p = 1.0 + r * (1.0 + r * (E2 + r * (E3 + r * (E4 + r * (E5 + r * (E6 + r * (E7 + r * (E8
+                + r * (E9 + r * (E10 + r * (E11 + r * E12)))))))))));
+        double e = p * Double.longBitsToDouble((k + 1023L) << 52);
+        return x < -708.0 ? 0.0 : (x > 709.0 ? Double.POSITIVE_INFINITY : e);
+    }
+
+    private static final double SQRT2_M1 = 0x1.a827999fcef32p-2;
+
+    /**
+     * log(1 + x) for x in [0, 1] (NaN gives NaN), a few ulp, branch-free; mirrored by
+     * {@code soma_log1pu}: 2·atanh f with f = x/(2+x) up to √2 − 1, else ln2 + 2·atanh f with
+     * f = (x−1)/(x+3), so |f| ≤ 0.1716 and the series to f^21 suffices.
+     */
+    public static double log1pUnit(double x) {
+        boolean big = x > SQRT2_M1;
+        double f = (big ? x - 1.0 : x) / (big ? x + 3.0 : x + 2.0);
+        double s = f * f;
+        double p = L3 + s * (L5 + s * (L7 + s * (L9 + s * (L11 + s * (L13 + s * (L15 + s * (L17 + s * (L19
+                + s * L21))))))));
+        double lm = 2.0 * f + 2.0 * f * (s * p);
+        return (big ? LN2 : 0.0) + lm;
+    }
+
+    /** tanh x = −m/(2+m), m = expm1(−2|x|), with the sign of x; mirrored by {@code soma_tanh}. */
+    public static double tanh(double x) {
+        double m = expm1(-2.0 * Math.abs(x));
+        return Math.copySign(-m / (2.0 + m), x);
+    }
+
+    private static final double T3P8 = 0x1.3504f333f9de6p1;     // tan(3π/8) = 1 + √2
+    private static final double PIO2 = 0x1.921fb54442d18p0;
+    private static final double PIO4 = 0x1.921fb54442d18p-1;
+    private static final double MOREBITS = 6.123233995736765886130e-17;
+    private static final double MOREBITS2 = 3.061616997868382943065e-17;
+    private static final double AP0 = -8.750608600031904122785e-1;
+    private static final double AP1 = 1.615753718733365076637e1;   // subtracted
+    private static final double AP2 = 7.500855792314704667340e1;   // subtracted
+    private static final double AP3 = 1.228866684490136173410e2;   // subtracted
+    private static final double AP4 = 6.485021904942025371773e1;   // subtracted
+    private static final double AQ0 = 2.485846490142306297962e1;
+    private static final double AQ1 = 1.650270098316988542046e2;
+    private static final double AQ2 = 4.328810604912902668951e2;
+    private static final double AQ3 = 4.853903996359136964868e2;
+    private static final double AQ4 = 1.945506571482613964425e2;
+
+    /**
+     * atan after Cephes {@code atan.c}, branch-free; mirrored by {@code soma_atan}: |x| &gt; tan(3π/8):
+     * π/2 + atan(−1/|x|); |x| &gt; 0.66: π/4 + atan((|x|−1)/(|x|+1)); else atan |x|; the rational
+     * t + t·z·P(z)/Q(z), z = t², then the sign of x.
+     */
+    public static double atan(double x) {
+        double ax = Math.abs(x);
+        boolean big = ax > T3P8;
+        boolean mid = ax > 0.66;
+        double t = (big ? -1.0 : (mid ? ax - 1.0 : ax)) / (big ? ax : (mid ? ax + 1.0 : 1.0));
+        double y0 = big ? PIO2 : (mid ? PIO4 : 0.0);
+        double c = big ? MOREBITS : (mid ? MOREBITS2 : 0.0);
+        double z = t * t;
+        double pz = (((AP0 * z - AP1) * z - AP2) * z - AP3) * z - AP4;
+        double qz = ((((z + AQ0) * z + AQ1) * z + AQ2) * z + AQ3) * z + AQ4;
+        double w = z * pz / qz;
+        return Math.copySign(y0 + ((t * w + t) + c), x);
+    }
+
     // ---- erf / erfc after FDLIBM s_erf.c (Sun Microsystems, freely distributable) ----
     private static final double ERX = 8.45062911510467529297e-01;
-    private static final double EFX = 1.28379167095512586316e-01;
-    private static final double PP0 = 1.28379167095512558561e-01;
+        private static final double PP0 = 1.28379167095512558561e-01;
     private static final double PP1 = -3.25042107247001499370e-01;
     private static final double PP2 = -2.84817495755985104766e-02;
     private static final double PP3 = -5.77027029648944159157e-03;
@@ -154,83 +250,75 @@ public final class JavaMath {
     private static final double SB6 = 4.74528541206955367215e+02;
     private static final double SB7 = -2.24409524465858183362e+01;
 
-    /** erf(|x|) − 1 + … helper: erfc(ax) for ax = |x| in [1.25, 28), the asymptotic rational form. */
-    private static double erfcTail(double ax) {
-        double s = 1.0 / (ax * ax);
-        double r;
-        double q;
-        if (ax < 1.0 / 0.35) {
-            r = RA0 + s * (RA1 + s * (RA2 + s * (RA3 + s * (RA4 + s * (RA5 + s * (RA6 + s * RA7))))));
-            q = 1.0 + s * (SA1 + s * (SA2 + s * (SA3 + s * (SA4 + s * (SA5 + s * (SA6 + s * (SA7 + s * SA8)))))));
-        } else {
-            r = RB0 + s * (RB1 + s * (RB2 + s * (RB3 + s * (RB4 + s * (RB5 + s * RB6)))));
-            q = 1.0 + s * (SB1 + s * (SB2 + s * (SB3 + s * (SB4 + s * (SB5 + s * (SB6 + s * SB7))))));
-        }
-        // z = ax with the low 32 bits cleared, so z*z is exact
-        double z = Double.longBitsToDouble(Double.doubleToRawLongBits(ax) & 0xffffffff00000000L);
-        return exp(-z * z - 0.5625) * exp((z - ax) * (z + ax) + r / q) / ax;
+    private static final double ERF_I3 = 0x1.6db6db6db6db7p1;   // 1/0.35
+
+    private static double sel(boolean i1, boolean i2, boolean i3, double a, double b, double c, double d) {
+        return i1 ? a : (i2 ? b : (i3 ? c : d));
     }
 
-    /** The error function, below 1 ulp; erf(±∞) = ±1, erf(NaN) = NaN, keeps the sign of ±0. */
+    /**
+     * FDLIBM's rational for the interval of |x| (i1: below 0.84375, in t = x²; i2: below 1.25, in
+     * t = |x|−1; i3: below 1/0.35, else beyond, in t = 1/x²), branch-free: the interval's coefficients
+     * are selected (zero-padded to degree 7 over 8) and one rational is evaluated. Mirrored by
+     * {@code soma_erf_ratio}.
+     */
+    private static double erfRatio(double t, boolean i1, boolean i2, boolean i3) {
+        double n = sel(i1, i2, i3, 0.0, 0.0, RA7, 0.0);
+        n = n * t + sel(i1, i2, i3, 0.0, PA6, RA6, RB6);
+        n = n * t + sel(i1, i2, i3, 0.0, PA5, RA5, RB5);
+        n = n * t + sel(i1, i2, i3, PP4, PA4, RA4, RB4);
+        n = n * t + sel(i1, i2, i3, PP3, PA3, RA3, RB3);
+        n = n * t + sel(i1, i2, i3, PP2, PA2, RA2, RB2);
+        n = n * t + sel(i1, i2, i3, PP1, PA1, RA1, RB1);
+        n = n * t + sel(i1, i2, i3, PP0, PA0, RA0, RB0);
+        double d = sel(i1, i2, i3, 0.0, 0.0, SA8, 0.0);
+        d = d * t + sel(i1, i2, i3, 0.0, 0.0, SA7, SB7);
+        d = d * t + sel(i1, i2, i3, 0.0, QA6, SA6, SB6);
+        d = d * t + sel(i1, i2, i3, QQ5, QA5, SA5, SB5);
+        d = d * t + sel(i1, i2, i3, QQ4, QA4, SA4, SB4);
+        d = d * t + sel(i1, i2, i3, QQ3, QA3, SA3, SB3);
+        d = d * t + sel(i1, i2, i3, QQ2, QA2, SA2, SB2);
+        d = d * t + sel(i1, i2, i3, QQ1, QA1, SA1, SB1);
+        d = d * t + 1.0;
+        return n / d;
+    }
+
+    /** erfc(ax) = e^(−z²−0.5625)·e^((z−ax)(z+ax) + R/S)/ax, z = ax with the low 32 bits cleared. */
+    private static double erfcTail(double axt, double inv, double ratio) {
+        double z = Double.longBitsToDouble(Double.doubleToRawLongBits(axt) & 0xffffffff00000000L);
+        return expHiLo(-z * z - 0.5625, (z - axt) * (z + axt) + ratio) * inv;
+    }
+
+    /** The error function, a few ulp, branch-free (mirrored by {@code soma_erf}); erf(±∞) = ±1, NaN gives NaN, keeps −0. */
     public static double erf(double x) {
-        if (x != x) {
-            return x;
-        }
         double ax = Math.abs(x);
-        if (ax < 0.84375) {
-            if (ax < 0x1.0p-28) {
-                return x + EFX * x;
-            }
-            double z = x * x;
-            double r = PP0 + z * (PP1 + z * (PP2 + z * (PP3 + z * PP4)));
-            double s = 1.0 + z * (QQ1 + z * (QQ2 + z * (QQ3 + z * (QQ4 + z * QQ5))));
-            return x + x * (r / s);
-        }
-        if (ax < 1.25) {
-            double s = ax - 1.0;
-            double p = PA0 + s * (PA1 + s * (PA2 + s * (PA3 + s * (PA4 + s * (PA5 + s * PA6)))));
-            double q = 1.0 + s * (QA1 + s * (QA2 + s * (QA3 + s * (QA4 + s * (QA5 + s * QA6)))));
-            return x >= 0 ? ERX + p / q : -ERX - p / q;
-        }
-        if (ax >= 6.0) {
-            return x > 0 ? 1.0 : -1.0;
-        }
-        double r = erfcTail(ax);
-        return x > 0 ? 1.0 - r : r - 1.0;
+        boolean i1 = ax < 0.84375;
+        boolean i2 = ax < 1.25;
+        boolean i3 = ax < ERF_I3;
+        double axt = ax > 28.0 ? 28.0 : ax;
+        double inv = 1.0 / axt;
+        double t = i1 ? ax * ax : (i2 ? ax - 1.0 : inv * inv);
+        double ratio = erfRatio(t, i1, i2, i3);
+        double tail = erfcTail(axt, inv, ratio);
+        double r = i2 ? ERX + ratio : (ax >= 6.0 ? 1.0 : 1.0 - tail);
+        return i1 ? x + x * ratio : Math.copySign(r, x);
     }
 
-    /** The complementary error function 1 − erf(x) with full relative accuracy for large x. */
+    /** The complementary error function 1 − erf(x) with full relative accuracy for large x (mirrored by {@code soma_erfc}). */
     public static double erfc(double x) {
-        if (x != x) {
-            return x;
-        }
         double ax = Math.abs(x);
-        if (ax < 0.84375) {
-            if (ax < 0x1.0p-56) {
-                return 1.0 - x;
-            }
-            double z = x * x;
-            double r = PP0 + z * (PP1 + z * (PP2 + z * (PP3 + z * PP4)));
-            double s = 1.0 + z * (QQ1 + z * (QQ2 + z * (QQ3 + z * (QQ4 + z * QQ5))));
-            double y = r / s;
-            if (x < 0.25) {
-                return 1.0 - (x + x * y);
-            }
-            return 0.5 - (x * y + (x - 0.5));
-        }
-        if (ax < 1.25) {
-            double s = ax - 1.0;
-            double p = PA0 + s * (PA1 + s * (PA2 + s * (PA3 + s * (PA4 + s * (PA5 + s * PA6)))));
-            double q = 1.0 + s * (QA1 + s * (QA2 + s * (QA3 + s * (QA4 + s * (QA5 + s * QA6)))));
-            return x >= 0 ? (1.0 - ERX) - p / q : 1.0 + (ERX + p / q);
-        }
-        if (ax < 28.0) {
-            if (x < 0 && ax >= 6.0) {
-                return 2.0;
-            }
-            double r = erfcTail(ax);
-            return x > 0 ? r : 2.0 - r;
-        }
-        return x > 0 ? 0.0 : 2.0;
+        boolean i1 = ax < 0.84375;
+        boolean i2 = ax < 1.25;
+        boolean i3 = ax < ERF_I3;
+        double axt = ax > 28.0 ? 28.0 : ax;
+        double inv = 1.0 / axt;
+        double t = i1 ? ax * ax : (i2 ? ax - 1.0 : inv * inv);
+        double ratio = erfRatio(t, i1, i2, i3);
+        double tail = erfcTail(axt, inv, ratio);
+        double y = x * ratio;
+        double r1 = x < 0.25 ? 1.0 - (x + y) : 0.5 - (y + (x - 0.5));
+        double r2 = x >= 0 ? (1.0 - ERX) - ratio : 1.0 + (ERX + ratio);
+        double r3 = x > 0 ? tail : 2.0 - tail;
+        return i1 ? r1 : (i2 ? r2 : r3);
     }
 }

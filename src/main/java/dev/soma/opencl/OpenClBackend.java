@@ -31,6 +31,11 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     static final String ACTIVATIONS = "activations.cl";
     static final String SOFTMAX = "softmax.cl";
     static final String BASELINES = "baselines.cl";
+    /**
+     * System property choosing the softmax kernels: {@code auto} (split on CPUs, a work-group per row
+     * elsewhere), {@code split} or {@code group}. Read when a backend opens; tests use it to cover both.
+     */
+    public static final String ROW_KERNELS_PROPERTY = "soma.rowKernels";
     /** Work-items per group for element-wise kernels (clamped to the device's maximum). */
     private static final int ELEMENTWISE_GROUP = 256;
 
@@ -46,6 +51,9 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     private final Map<String, Program> programs = new ConcurrentHashMap<>();
     private final Object launchLock = new Object();
     private final cl_mem noSlopes;
+    private final boolean splitRows;
+    private final cl_mem[] scratch = new cl_mem[3];
+    private final long[] scratchBytes = new long[3];
 
     /**
      * Opens {@code device} and builds a first program, so that a device whose compiler cannot build
@@ -98,6 +106,14 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         int maxGroup = Math.max(1, d.maxWorkGroupSize());
         this.elementwiseGroup = Math.min(ELEMENTWISE_GROUP, Integer.highestOneBit(maxGroup));
         this.softmaxGroup = Math.min(256, Integer.highestOneBit(maxGroup));
+        String rowKernels = System.getProperty(ROW_KERNELS_PROPERTY, "auto");
+        switch (rowKernels) {
+            case "auto": this.splitRows = d.category() == DeviceInfo.Category.CPU; break;
+            case "split": this.splitRows = true; break;
+            case "group": this.splitRows = false; break;
+            default: throw new IllegalArgumentException(ROW_KERNELS_PROPERTY + "=" + rowKernels
+                    + ": use auto, split or group");
+        }
         this.noSlopes = createBuffer(Sizeof.cl_float, Pointer.to(new float[1]), CL.CL_MEM_COPY_HOST_PTR);
     }
 
@@ -174,13 +190,13 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
                 cl_kernel k = p.kernel("soma_activation");
                 arg(k, 0, x.mem);
                 arg(k, 1, y.mem);
-                CL.clSetKernelArg(k, 2, Sizeof.cl_uint, Pointer.to(new int[] {n}));
-                CL.clSetKernelArg(k, 3, Sizeof.cl_float, Pointer.to(new float[] {f.param(0)}));
-                CL.clSetKernelArg(k, 4, Sizeof.cl_float, Pointer.to(new float[] {f.param(1)}));
+                uintArg(k, 2, n);
+                floatArg(k, 3, f.param(0));
+                floatArg(k, 4, f.param(1));
                 arg(k, 5, slopeMem);
-                CL.clSetKernelArg(k, 6, Sizeof.cl_uint, Pointer.to(new int[] {slopes == null ? 1 : slopes.length}));
-                CL.clSetKernelArg(k, 7, Sizeof.cl_ulong, Pointer.to(new long[] {f.seed()}));
-                CL.clSetKernelArg(k, 8, Sizeof.cl_ulong, Pointer.to(new long[] {0L}));
+                uintArg(k, 6, slopes == null ? 1 : slopes.length);
+                ulongArg(k, 7, f.seed());
+                ulongArg(k, 8, 0L);
                 launch(k, roundUp(n, elementwiseGroup), elementwiseGroup);
             }
         } finally {
@@ -204,43 +220,124 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             cl_kernel k = p.kernel("soma_baseline_" + name);
             arg(k, 0, xt.mem);
             arg(k, 1, yt.mem);
-            CL.clSetKernelArg(k, 2, Sizeof.cl_uint, Pointer.to(new int[] {n}));
+            uintArg(k, 2, n);
             launch(k, roundUp(n, elementwiseGroup), elementwiseGroup);
         }
     }
 
     @Override
     protected void doSoftmax(ClTensor x, ClTensor y, boolean log) {
-        rowKernel("soma_softmax", log, x.rows(), x.cols(), x.mem, y.mem);
+        int rows = x.rows();
+        int cols = x.cols();
+        Program p = program(SOFTMAX, softmaxOptions(log));
+        synchronized (launchLock) {
+            if (!splitRows()) {
+                launchRows(p.kernel("soma_softmax_group"), rows, cols, x.mem, y.mem);
+                return;
+            }
+            cl_mem stat = scratch(0, rows);
+            cl_mem scale = scratch(1, rows);
+            cl_mem e = scratch(2, (long) rows * cols);
+            launchPerRow(p.kernel("soma_softmax_rowmax"), rows, cols, x.mem, stat);
+            launchPerElement(p.kernel("soma_softmax_exp"), rows, cols, x.mem, stat, e);
+            launchPerRow(p.kernel("soma_softmax_rowsum"), rows, cols, x.mem, stat, e, scale);
+            launchPerElement(p.kernel("soma_softmax_finish"), rows, cols, x.mem, stat, scale, e, y.mem);
+        }
     }
 
     @Override
     protected void doSoftmaxBackward(ClTensor y, ClTensor dy, ClTensor dx, boolean log) {
-        rowKernel("soma_softmax_backward", log, y.rows(), y.cols(), y.mem, dy.mem, dx.mem);
+        int rows = y.rows();
+        int cols = y.cols();
+        Program p = program(SOFTMAX, softmaxOptions(log));
+        synchronized (launchLock) {
+            if (!splitRows()) {
+                launchRows(p.kernel("soma_softmax_backward_group"), rows, cols, y.mem, dy.mem, dx.mem);
+                return;
+            }
+            cl_mem stat = scratch(0, rows);
+            launchPerRow(p.kernel("soma_softmax_backward_rowsum"), rows, cols, y.mem, dy.mem, stat);
+            launchPerElement(p.kernel("soma_softmax_backward_finish"), rows, cols, y.mem, dy.mem, stat, dx.mem);
+        }
     }
 
-    /** One work-item per row on CPUs (long sequential rows vectorise well), one work-group per row elsewhere. */
-    private void rowKernel(String name, boolean log, int rows, int cols, cl_mem... buffers) {
-        boolean perItem = device.info().category() == DeviceInfo.Category.CPU;
-        Program p = program(SOFTMAX, "-DLOG=" + (log ? 1 : 0) + " -DWG=" + softmaxGroup);
-        synchronized (launchLock) {
-            cl_kernel k = p.kernel(name + (perItem ? "_item" : "_group"));
-            int i = 0;
-            for (cl_mem m : buffers) {
-                arg(k, i++, m);
+    private String softmaxOptions(boolean log) {
+        return "-DLOG=" + (log ? 1 : 0) + " -DWG=" + softmaxGroup;
+    }
+
+    /**
+     * CPUs vectorise across work-items, never inside one: there the row functions run as per-row
+     * loops of cheap operations plus element-wise kernels for the exponentials (the "split" kernels
+     * of softmax.cl). Other devices give each row a work-group.
+     */
+    private boolean splitRows() {
+        return splitRows;
+    }
+
+    /** A device scratch buffer of at least {@code elements} accumulators, kept and grown per slot. Needs the launch lock. */
+    private cl_mem scratch(int slot, long elements) {
+        long bytes = Math.max(1, elements) * (device.info().fp64() ? Sizeof.cl_double : Sizeof.cl_float);
+        if (scratchBytes[slot] < bytes) {
+            if (scratch[slot] != null) {
+                CL.clReleaseMemObject(scratch[slot]); // freed once the queued kernels using it have run
             }
-            CL.clSetKernelArg(k, i++, Sizeof.cl_uint, Pointer.to(new int[] {rows}));
-            CL.clSetKernelArg(k, i, Sizeof.cl_uint, Pointer.to(new int[] {cols}));
-            if (perItem) {
-                launch(k, rows, 0);
-            } else {
-                launch(k, (long) rows * softmaxGroup, softmaxGroup);
-            }
+            scratch[slot] = null;
+            scratch[slot] = createBuffer(bytes, null, 0);
+            scratchBytes[slot] = bytes;
         }
+        return scratch[slot];
+    }
+
+    private void launchRows(cl_kernel k, int rows, int cols, cl_mem... buffers) {
+        int i = args(k, buffers);
+        uintArg(k, i++, rows);
+        uintArg(k, i, cols);
+        launch(k, (long) rows * softmaxGroup, softmaxGroup);
+    }
+
+    private void launchPerRow(cl_kernel k, int rows, int cols, cl_mem... buffers) {
+        int i = args(k, buffers);
+        uintArg(k, i++, rows);
+        uintArg(k, i, cols);
+        launch(k, rows, 0);
+    }
+
+    /** A 2-D range: dimension 0 the column, dimension 1 the row. */
+    private void launchPerElement(cl_kernel k, int rows, int cols, cl_mem... buffers) {
+        int i = args(k, buffers);
+        uintArg(k, i++, rows);
+        uintArg(k, i, cols);
+        int group = (int) Math.min(elementwiseGroup, Integer.highestOneBit(cols));
+        int st = CL.clEnqueueNDRangeKernel(queue, k, 2, null, new long[] {roundUp(cols, group), rows},
+                new long[] {group, 1}, 0, null, null);
+        OpenClException.check(st, "clEnqueueNDRangeKernel");
+    }
+
+    private static int args(cl_kernel k, cl_mem... buffers) {
+        int i = 0;
+        for (cl_mem m : buffers) {
+            arg(k, i++, m);
+        }
+        return i;
     }
 
     private static void arg(cl_kernel k, int index, cl_mem mem) {
         OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(mem)), "clSetKernelArg");
+    }
+
+    private static void uintArg(cl_kernel k, int index, int value) {
+        OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_uint, Pointer.to(new int[] {value})),
+                "clSetKernelArg");
+    }
+
+    private static void floatArg(cl_kernel k, int index, float value) {
+        OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_float, Pointer.to(new float[] {value})),
+                "clSetKernelArg");
+    }
+
+    private static void ulongArg(cl_kernel k, int index, long value) {
+        OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_ulong, Pointer.to(new long[] {value})),
+                "clSetKernelArg");
     }
 
     private void launch(cl_kernel k, long global, int local) {
@@ -264,6 +361,11 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         programs.values().forEach(Program::close);
         programs.clear();
         CL.clReleaseMemObject(noSlopes);
+        for (cl_mem m : scratch) {
+            if (m != null) {
+                CL.clReleaseMemObject(m);
+            }
+        }
         handle.close();
     }
 
