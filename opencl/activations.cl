@@ -31,16 +31,16 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 
 #if ACT == SOMA_ACT_IDENTITY
 #if DERIV
-    r = isnan(v) ? v : one;
+    r = SOMA_ISNAN(v) ? v : one;
 #else
     r = v;
 #endif
 
 #elif ACT == SOMA_ACT_BINARY_STEP
 #if DERIV
-    r = isnan(v) ? v : zero;
+    r = SOMA_ISNAN(v) ? v : zero;
 #else
-    r = v >= 0 ? one : (isnan(v) ? v : zero);
+    r = v >= 0 ? one : (SOMA_ISNAN(v) ? v : zero);
 #endif
 
 #elif ACT == SOMA_ACT_SIGMOID
@@ -63,7 +63,7 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 #elif ACT == SOMA_ACT_TANH
 #if DERIV
     /* 4u/(1+u)^2, u = e^-2|x|: no cancellation for large |x| */
-    const ACC u = soma_exp(K(-2.0) * fabs(v));
+    const ACC u = soma_exp(K(-2.0) * SOMA_FABS(v));
     const ACC w = one + u;
     r = K(4.0) * u / (w * w);
 #else
@@ -73,7 +73,7 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 #elif ACT == SOMA_ACT_ARCTAN
 #if DERIV
     /* (1/x)^2 beyond 1e18, where x^2 would overflow a float ACC */
-    r = fabs(v) > K(1e18) ? (one / v) * (one / v) : one / (one + v * v);
+    r = SOMA_FABS(v) > K(1e18) ? (one / v) * (one / v) : one / (one + v * v);
 #else
     r = soma_atan(v);
 #endif
@@ -81,7 +81,7 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 #elif ACT == SOMA_ACT_GUDERMANNIAN
 #if DERIV
     /* sech x = 2u/(1+u^2), u = e^-|x| */
-    const ACC u = soma_exp(-fabs(v));
+    const ACC u = soma_exp(-SOMA_FABS(v));
     r = K(2.0) * u / (one + u * u);
 #else
     r = K(2.0) * soma_atan(soma_tanh(K(0.5) * v));
@@ -101,15 +101,15 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
     r = q * q * q;
 #else
     /* x^2 overflows float beyond 1.8e19: the value is +-1 there */
-    r = fabs(v) > K(1e18) ? copysign(one, v) : v / sqrt(one + v * v);
+    r = SOMA_FABS(v) > K(1e18) ? SOMA_COPYSIGN(one, v) : v / sqrt(one + v * v);
 #endif
 
 #elif ACT == SOMA_ACT_SOFTSIGN
 #if DERIV
-    const ACC q = one / (one + fabs(v));
+    const ACC q = one / (one + SOMA_FABS(v));
     r = q * q;
 #else
-    r = isinf(v) ? copysign(one, v) : v / (one + fabs(v));
+    r = SOMA_ISINF(v) ? SOMA_COPYSIGN(one, v) : v / (one + SOMA_FABS(v));
 #endif
 
 #elif ACT == SOMA_ACT_HARD_SIGMOID
@@ -120,23 +120,23 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
     const ACC w = fma(a, v, (ACC) p1); /* one rounding: no cancellation where w ~ 0 */
 #endif
 #if DERIV
-    r = (w > 0 && w < 1) ? a : (isnan(w) ? w : zero);
+    r = (w > 0 && w < 1) ? a : (SOMA_ISNAN(w) ? w : zero);
 #else
     r = w < 0 ? zero : (w > 1 ? one : w);
 #endif
 
 #elif ACT == SOMA_ACT_RELU
 #if DERIV
-    r = v > 0 ? one : (isnan(v) ? v : zero);
+    r = v > 0 ? one : (SOMA_ISNAN(v) ? v : zero);
 #else
-    r = v > 0 ? v : (isnan(v) ? v : zero);
+    r = v > 0 ? v : (SOMA_ISNAN(v) ? v : zero);
 #endif
 
 #elif ACT == SOMA_ACT_RELU6
 #if DERIV
-    r = (v > 0 && v < 6) ? one : (isnan(v) ? v : zero);
+    r = (v > 0 && v < 6) ? one : (SOMA_ISNAN(v) ? v : zero);
 #else
-    r = v > 0 ? (v < 6 ? v : K(6.0)) : (isnan(v) ? v : zero);
+    r = v > 0 ? (v < 6 ? v : K(6.0)) : (SOMA_ISNAN(v) ? v : zero);
 #endif
 
 #elif ACT == SOMA_ACT_LEAKY_RELU || ACT == SOMA_ACT_PRELU
@@ -147,7 +147,7 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 #endif
     const ACC a = (ACC) af;
 #if DERIV
-    r = v > 0 ? one : (isnan(v) ? v : a);
+    r = v > 0 ? one : (SOMA_ISNAN(v) ? v : a);
 #else
     /* alpha = 0 at -inf: the limit 0 (with the sign alpha*x has for finite x) */
     r = v >= 0 ? v : ((a == 0 && v < 0) ? -a : a * v);
@@ -155,17 +155,17 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 
 #elif ACT == SOMA_ACT_THRESHOLDED_RELU
 #if DERIV
-    r = v > (ACC) p0 ? one : (isnan(v) ? v : zero);
+    r = v > (ACC) p0 ? one : (SOMA_ISNAN(v) ? v : zero);
 #else
-    r = v > (ACC) p0 ? v : (isnan(v) ? v : zero);
+    r = v > (ACC) p0 ? v : (SOMA_ISNAN(v) ? v : zero);
 #endif
 
 #elif ACT == SOMA_ACT_NOISY_RELU
     const ACC w = v + (ACC) p0 * (ACC) soma_noise(seed, index0 + (ulong) gid);
 #if DERIV
-    r = w > 0 ? one : (isnan(w) ? w : zero);
+    r = w > 0 ? one : (SOMA_ISNAN(w) ? w : zero);
 #else
-    r = w > 0 ? w : (isnan(w) ? w : zero);
+    r = w > 0 ? w : (SOMA_ISNAN(w) ? w : zero);
 #endif
 
 #elif ACT == SOMA_ACT_ELU
@@ -199,14 +199,14 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 #else
     /* max(x,0) + log1p(e^-|bx|)/b: exact everywhere, no cut-over */
     const ACC z = b * v;
-    r = (v > 0 ? v : zero) + soma_log1pu(soma_exp(-fabs(z))) / b;
+    r = (v > 0 ? v : zero) + soma_log1pu(soma_exp(-SOMA_FABS(z))) / b;
 #endif
 
 #elif ACT == SOMA_ACT_LOG_SIGMOID
 #if DERIV
     r = soma_sig(-v);
 #else
-    r = (v < 0 ? v : zero) - soma_log1pu(soma_exp(-fabs(v)));
+    r = (v < 0 ? v : zero) - soma_log1pu(soma_exp(-SOMA_FABS(v)));
 #endif
 
 #elif ACT == SOMA_ACT_GELU
@@ -214,7 +214,7 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
     /* 0 at -inf and 1 at +inf (the formula gives inf*0 there) */
     const ACC cdf = K(0.5) * soma_erfc(-v * K(0x1.6a09e667f3bcdp-1));
     const ACC pdf = K(0x1.9884533d43651p-2) * soma_exp_negsq(v, K(0.5));
-    r = isinf(v) ? (v > 0 ? one : zero) : cdf + v * pdf;
+    r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : cdf + v * pdf;
 #else
     /* 0.5*x*erfc(-x/sqrt2): full relative accuracy for x << 0 */
     r = soma_fix0(K(0.5) * v * soma_erfc(-v * K(0x1.6a09e667f3bcdp-1)), v);
@@ -226,12 +226,12 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
     /* 0 / 1 beyond |x| > 1e4 (selected: no branch, so POCL vectorises) */
     const ACC x2 = v * v;
     const ACC z = K(2.0) * (K(0x1.9884533d43651p-1) * v * (one + K(0.044715) * x2));
-    const ACC t = soma_exp(-fabs(z));
+    const ACC t = soma_exp(-SOMA_FABS(z));
     const ACC w = one + t;
     const ACC s = (z >= 0 ? one : t) / w;
     const ACC g = t / (w * w);
     const ACC du = K(0x1.9884533d43651p-1) * (one + K(0.134145) * x2);
-    r = fabs(v) > K(1e4) ? (v > 0 ? one : zero) : s + K(2.0) * v * du * g;
+    r = SOMA_FABS(v) > K(1e4) ? (v > 0 ? one : zero) : s + K(2.0) * v * du * g;
 #else
     const ACC x2 = v * v;
     const ACC z = K(2.0) * (K(0x1.9884533d43651p-1) * v * (one + K(0.044715) * x2));
@@ -242,11 +242,11 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
     const ACC z = soma_fix0((ACC) p0 * v, v);
 #if DERIV
     /* 1 / 0 at z = +-inf */
-    const ACC t = soma_exp(-fabs(z));
+    const ACC t = soma_exp(-SOMA_FABS(z));
     const ACC w = one + t;
     const ACC s = (z >= 0 ? one : t) / w;
     const ACC sm = (z >= 0 ? t : one) / w;
-    r = isinf(z) ? (z > 0 ? one : zero) : s * (one + z * sm);
+    r = SOMA_ISINF(z) ? (z > 0 ? one : zero) : s * (one + z * sm);
 #else
     r = soma_fix0(v * soma_sig(z), v);
 #endif
@@ -254,17 +254,23 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 #elif ACT == SOMA_ACT_MISH
     /* T = tanh(softplus x) from one exponential e = e^-|x|; derivative without 1 - T^2 cancellation.
      * x <= 0: m = e(e+2), T = m/(m+2); x > 0: T = (1+2e)/(1+2e+2e^2). Both forms, then a select. */
-    const ACC e = soma_exp(-fabs(v));
+    const ACC e = soma_exp(-SOMA_FABS(v));
     const ACC m = e * (e + K(2.0));
     const ACC qn = m + K(2.0);
     const ACC a = one + K(2.0) * e;
     const ACC qp = a + K(2.0) * e * e;
+    /* select the operands, not two results: two parallel formulas get paired into <2 x double> by
+     * clang's SLP vectoriser, and POCL's work-item vectoriser then gives up on the whole kernel */
+    const int neg = v <= 0;
+    const ACC num = neg ? m : a;
+    const ACC q = neg ? qn : qp;
 #if DERIV
-    const ACC rn = m / qn + K(4.0) * (v * e) * (one + e) / (qn * qn);
-    const ACC rp = a / qp + K(4.0) * (v * (e * e)) * (one + e) / (qp * qp);
-    r = isinf(v) ? (v > 0 ? one : zero) : (v <= 0 ? rn : rp);
+    const ACC w = neg ? v * e : v * (e * e);
+    const ACC rr = num / q + K(4.0) * w * (one + e) / (q * q);
+    r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : rr;
 #else
-    r = v <= 0 ? soma_fix0(v * (m / qn), v) : v * (a / qp);
+    const ACC tt = num / q;
+    r = neg ? soma_fix0(v * tt, v) : v * tt;
 #endif
 
 #elif ACT == SOMA_ACT_HARD_SWISH

@@ -39,6 +39,19 @@
 
 #define SOMA_INF ((ACC) INFINITY)
 #define SOMA_NAN ((ACC) NAN)
+/* isnan / isinf as plain comparisons: POCL's vectoriser has no vector form of the double isnan/isinf
+ * calls and then runs the whole kernel one work-item at a time */
+#define SOMA_ISNAN(a) ((a) != (a))
+#define SOMA_ISINF(a) ((a) == SOMA_INF || (a) == -SOMA_INF)
+/* |a| by clearing the sign bit: POCL sometimes leaves a fabs call un-inlined and then cannot vectorise */
+#if SOMA_FP64
+#define SOMA_FABS(a) as_double(as_long((double) (a)) & 0x7fffffffffffffffL)
+#define SOMA_COPYSIGN(a, b) as_double((as_long((double) (a)) & 0x7fffffffffffffffL) \
+        | (as_long((double) (b)) & (long) 0x8000000000000000UL))
+#else
+#define SOMA_COPYSIGN(a, b) copysign(a, b)
+#define SOMA_FABS(a) fabs(a)
+#endif
 
 #if SOMA_FP64
 
@@ -127,14 +140,14 @@ static inline double soma_log1pu(double x) {
 
 /* tanh x = -m/(2+m), m = expm1(-2|x|), with the sign of x (keeps -0; +-inf give +-1) */
 static inline double soma_tanh(double x) {
-    double m = soma_expm1(-2.0 * fabs(x));
-    return copysign(-m / (2.0 + m), x);
+    double m = soma_expm1(-2.0 * SOMA_FABS(x));
+    return SOMA_COPYSIGN(-m / (2.0 + m), x);
 }
 
 /* atan after Cephes atan.c, branch-free: |x| > tan(3pi/8): pi/2 + atan(-1/|x|); |x| > 0.66:
  * pi/4 + atan((|x|-1)/(|x|+1)); else atan |x|, by the rational x + x z P(z)/Q(z), z = x^2 */
 static inline double soma_atan(double x) {
-    double ax = fabs(x);
+    double ax = SOMA_FABS(x);
     int big = ax > 0x1.3504f333f9de6p1;
     int mid = ax > 0.66;
     double t = (big ? -1.0 : (mid ? ax - 1.0 : ax)) / (big ? ax : (mid ? ax + 1.0 : 1.0));
@@ -146,7 +159,7 @@ static inline double soma_atan(double x) {
     double qz = ((((z + 2.485846490142306297962e1) * z + 1.650270098316988542046e2) * z
             + 4.328810604912902668951e2) * z + 4.853903996359136964868e2) * z + 1.945506571482613964425e2;
     double w = z * pz / qz;
-    return copysign(y0 + ((t * w + t) + c), x);
+    return SOMA_COPYSIGN(y0 + ((t * w + t) + c), x);
 }
 
 /* erf / erfc after FDLIBM s_erf.c, branch-free: the interval's coefficients are selected and one
@@ -182,7 +195,7 @@ static inline double soma_erfc_tail(double axt, double inv, double ratio) {
 }
 
 static inline double soma_erf(double x) {
-    double ax = fabs(x);
+    double ax = SOMA_FABS(x);
     int i1 = ax < 0.84375;
     int i2 = ax < 1.25;
     int i3 = ax < 0x1.6db6db6db6db7p1;
@@ -192,11 +205,11 @@ static inline double soma_erf(double x) {
     double ratio = soma_erf_ratio(t, i1, i2, i3);
     double tail = soma_erfc_tail(axt, inv, ratio);
     double r = i2 ? 8.45062911510467529297e-01 + ratio : (ax >= 6.0 ? 1.0 : 1.0 - tail);
-    return i1 ? x + x * ratio : copysign(r, x);
+    return i1 ? x + x * ratio : SOMA_COPYSIGN(r, x);
 }
 
 static inline double soma_erfc(double x) {
-    double ax = fabs(x);
+    double ax = SOMA_FABS(x);
     int i1 = ax < 0.84375;
     int i2 = ax < 1.25;
     int i3 = ax < 0x1.6db6db6db6db7p1;
@@ -231,7 +244,7 @@ static inline float soma_exp(float x) {
 
 /* tanh that reaches +-1 exactly: some float libraries (POCL) stop one ulp short of 1 even at inf */
 static inline float soma_tanh(float x) {
-    return fabs(x) > 9.1f ? copysign(1.0f, x) : tanh(x);
+    return SOMA_FABS(x) > 9.1f ? SOMA_COPYSIGN(1.0f, x) : tanh(x);
 }
 
 /* e^(-c*x^2) for c = 1 or 1/2 with x^2 carried as hi + lo, so the rounding of x^2 (relative
@@ -240,7 +253,7 @@ static inline float soma_exp_negsq(float x, float c) {
     float hi = x * x;
     float lo = fma(x, x, -hi);
     float e = exp(-c * hi);
-    return isinf(hi) ? 0.0f : e - e * (c * lo);
+    return SOMA_ISINF(hi) ? 0.0f : e - e * (c * lo);
 }
 
 /* log of a positive normal float from + - * / and the exponent bits. */
@@ -263,18 +276,18 @@ static inline float soma_log(float x) {
 
 /* 0*inf made a NaN from a non-NaN input: the limit there is 0 */
 static inline ACC soma_fix0(ACC r, ACC v) {
-    return (isnan(r) && !isnan(v)) ? (ACC) 0 : r;
+    return (SOMA_ISNAN(r) && !SOMA_ISNAN(v)) ? (ACC) 0 : r;
 }
 
 /* sigma(z) = 1/(1+e^-z) without overflow: t = e^-|z|; z >= 0: 1/(1+t), else t/(1+t) */
 static inline ACC soma_sig(ACC z) {
-    ACC t = soma_exp(-fabs(z));
+    ACC t = soma_exp(-SOMA_FABS(z));
     return (z >= 0 ? (ACC) 1 : t) / ((ACC) 1 + t);
 }
 
 /* sigma'(z) = t/(1+t)^2 */
 static inline ACC soma_sigd(ACC z) {
-    ACC t = soma_exp(-fabs(z));
+    ACC t = soma_exp(-SOMA_FABS(z));
     ACC u = (ACC) 1 + t;
     return t / (u * u);
 }
@@ -284,10 +297,10 @@ static inline ACC soma_sigd(ACC z) {
  * -a/256 squared 8 times; max/min with Java's NaN semantics); with ACC=float soma_sig / soma_sigd */
 #if SOMA_FP64
 static inline double soma_jmin(double a, double b) {
-    return (isnan(a) || isnan(b)) ? a + b : (a <= b ? a : b);
+    return (SOMA_ISNAN(a) || SOMA_ISNAN(b)) ? a + b : (a <= b ? a : b);
 }
 static inline double soma_jmax(double a, double b) {
-    return (isnan(a) || isnan(b)) ? a + b : (a >= b ? a : b);
+    return (SOMA_ISNAN(a) || SOMA_ISNAN(b)) ? a + b : (a >= b ? a : b);
 }
 static inline double soma_expneg_sq(double a) {
     double u = -a * 0x1.0p-8;
@@ -306,11 +319,11 @@ static inline double soma_expneg_sq(double a) {
     return p;
 }
 static inline double soma_sigmoid_fn(double v) {
-    const double t = soma_expneg_sq(soma_jmin(fabs(v), 110.0));
+    const double t = soma_expneg_sq(soma_jmin(SOMA_FABS(v), 110.0));
     return soma_jmax(t, soma_jmin(soma_jmax(v * 0x1.0p1000, 0.0), 1.0)) / (1.0 + t);
 }
 static inline double soma_sigmoid_d(double v) {
-    const double t = soma_expneg_sq(soma_jmin(fabs(v), 110.0));
+    const double t = soma_expneg_sq(soma_jmin(SOMA_FABS(v), 110.0));
     const double w = 1.0 + t;
     return t / (w * w);
 }
@@ -321,7 +334,7 @@ static inline double soma_sigmoid_d(double v) {
 
 /* softplus(z) = max(z,0) + log1p(e^-|z|), NaN propagates */
 static inline ACC soma_sp(ACC z) {
-    return (z > 0 ? z : (ACC) 0) + soma_log1pu(soma_exp(-fabs(z)));
+    return (z > 0 ? z : (ACC) 0) + soma_log1pu(soma_exp(-SOMA_FABS(z)));
 }
 
 /* ---- noisy relu's counter-based normal noise (dev.soma.cpu.JavaKernels.noise) ---- */

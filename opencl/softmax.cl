@@ -224,6 +224,7 @@ kernel void soma_softmax_backward_group(global const REAL* y, global const REAL*
  * per-row loops:
  *   soma_softmax_rowmax : stat[r] = max of row r (NaN kept)                       one item per row
  *   soma_softmax_exp    : e[i] = e^(x_i - m), or 2 (no e^ is) where x_i == m         2-D: column, row
+ *                         (beyond x_i - m < -110 the term is below double's reach of the sum: e^-110)
  *   soma_softmax_rowsum : cnt, rest from e (in index order, as JavaKernels);
  *                         scale[r] = 1/(cnt+rest), or lse, or the +inf share       one item per row
  *   soma_softmax_finish : y from x, e, stat, scale, with the special rows           2-D: column, row
@@ -263,7 +264,13 @@ kernel void soma_softmax_exp(global const REAL* x, global const ACC* stat, globa
     const size_t i = (size_t) row * cols + col;
     const ACC m = stat[row];
     const ACC v = (ACC) x[i];
-    e[i] = (v == m || !isfinite(m)) ? SOMA_AT_MAX : soma_exp_diff(v, m);
+#if SOMA_FP64
+    /* the vectorising polynomial JavaKernels.softmaxRows uses too: e^-(m - x), m - x exact, >= 0 */
+    const ACC t = soma_expneg_sq(soma_jmin(m - v, 110.0));
+#else
+    const ACC t = soma_exp_diff(v, m);
+#endif
+    e[i] = (v == m || !isfinite(m)) ? SOMA_AT_MAX : t;
 }
 
 kernel void soma_softmax_rowsum(global const REAL* x, global const ACC* stat, global const ACC* e,

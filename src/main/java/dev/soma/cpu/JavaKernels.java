@@ -825,15 +825,14 @@ public final class JavaKernels {
      * @param y modified; may be {@code x}
      */
     public static void softmaxRows(float[] x, float[] y, int rowStart, int rowEnd, int cols, boolean log) {
+        double[] d = new double[cols];
+        double[] e = new double[cols];
         for (int row = rowStart; row < rowEnd; row++) {
             int o = row * cols;
             if (cols == 0) {
                 return;
             }
-            float m = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < cols; j++) {
-                m = Math.max(m, x[o + j]);
-            }
+            float m = rowMax(x, o, cols);
             if (m != m) {
                 java.util.Arrays.fill(y, o, o + cols, Float.NaN);
             } else if (m == Float.POSITIVE_INFINITY) {
@@ -849,30 +848,73 @@ public final class JavaKernels {
             } else if (m == Float.NEGATIVE_INFINITY) {
                 java.util.Arrays.fill(y, o, o + cols, log ? Float.NEGATIVE_INFINITY : 0f);
             } else {
+                // d = m − x ≥ 0 (exact in double), e = e^−d by the polynomial the kernels use
+                // (vectorisable: doubles only), then the sum in four interleaved chains, the order
+                // of softmax.cl's split kernels, so both paths give the same bits
                 double md = m;
-                double rest = 0.0;
-                int cnt = 0;
                 for (int j = 0; j < cols; j++) {
-                    float v = x[o + j];
-                    if (v == m) {
-                        cnt++;
+                    d[j] = md - x[o + j];
+                }
+                for (int j = 0; j < cols; j++) {
+                    e[j] = expNegSq(Math.min(d[j], 110.0));
+                }
+                int cnt = 0;
+                double r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+                int j = 0;
+                for (; j + 4 <= cols; j += 4) {
+                    cnt += (d[j] == 0 ? 1 : 0) + (d[j + 1] == 0 ? 1 : 0) + (d[j + 2] == 0 ? 1 : 0) + (d[j + 3] == 0 ? 1 : 0);
+                    r0 += d[j] == 0 ? 0.0 : e[j];
+                    r1 += d[j + 1] == 0 ? 0.0 : e[j + 1];
+                    r2 += d[j + 2] == 0 ? 0.0 : e[j + 2];
+                    r3 += d[j + 3] == 0 ? 0.0 : e[j + 3];
+                }
+                for (; j < cols; j++) {
+                    double a = d[j] == 0 ? 0.0 : e[j];
+                    cnt += d[j] == 0 ? 1 : 0;
+                    if ((j & 3) == 0) {
+                        r0 += a;
+                    } else if ((j & 3) == 1) {
+                        r1 += a;
                     } else {
-                        rest += JavaMath.exp((double) v - md);
+                        r2 += a;
                     }
                 }
+                double rest = (r0 + r1) + (r2 + r3);
                 if (log) {
                     double lse = cnt == 1 ? JavaMath.log1p(rest) : JavaMath.log((double) cnt + rest);
-                    for (int j = 0; j < cols; j++) {
-                        y[o + j] = (float) (((double) x[o + j] - md) - lse);
+                    for (int k = 0; k < cols; k++) {
+                        y[o + k] = (float) (-d[k] - lse);
                     }
                 } else {
                     double inv = 1.0 / ((double) cnt + rest);
-                    for (int j = 0; j < cols; j++) {
-                        y[o + j] = (float) (JavaMath.exp((double) x[o + j] - md) * inv);
+                    for (int k = 0; k < cols; k++) {
+                        y[o + k] = (float) (e[k] * inv);
                     }
                 }
             }
         }
+    }
+
+    /**
+     * max of x[o, o + n) (−∞ when empty) with Math.max's rules (NaN wins, +0 above −0): the same
+     * whatever the order, so it runs as four independent chains (one chain is latency-bound).
+     */
+    private static float rowMax(float[] x, int o, int n) {
+        float m0 = Float.NEGATIVE_INFINITY;
+        float m1 = Float.NEGATIVE_INFINITY;
+        float m2 = Float.NEGATIVE_INFINITY;
+        float m3 = Float.NEGATIVE_INFINITY;
+        int j = 0;
+        for (; j + 3 < n; j += 4) {
+            m0 = Math.max(m0, x[o + j]);
+            m1 = Math.max(m1, x[o + j + 1]);
+            m2 = Math.max(m2, x[o + j + 2]);
+            m3 = Math.max(m3, x[o + j + 3]);
+        }
+        for (; j < n; j++) {
+            m0 = Math.max(m0, x[o + j]);
+        }
+        return Math.max(Math.max(m0, m1), Math.max(m2, m3));
     }
 
     /**
