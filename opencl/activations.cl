@@ -15,16 +15,12 @@
 #error "activations.cl needs -DDERIV=0|1"
 #endif
 
-/* x and y may be the same buffer: no restrict */
-kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
-                            const float p0, const float p1,
-                            global const float* slopes, const uint nslopes,
-                            const ulong seed, const ulong index0) {
-    const uint gid = get_global_id(0);
-    if (gid >= n) {
-        return;
-    }
-    const ACC v = (ACC) x[gid];
+/* The formula of (ACT, DERIV) for one element v: slope = PReLU's slope for this element (ignored
+ * otherwise), index = the element's global index and seed = noisy ReLU's seed (its noise is
+ * soma_noise(seed, index); both ignored otherwise). Used by soma_activation below and by fused
+ * kernels that concatenate this file after the prelude. */
+static inline ACC soma_act(const ACC v, const float p0, const float p1, const float slope,
+                           const ulong index, const ulong seed) {
     const ACC one = (ACC) 1;
     const ACC zero = (ACC) 0;
     ACC r;
@@ -141,7 +137,7 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 
 #elif ACT == SOMA_ACT_LEAKY_RELU || ACT == SOMA_ACT_PRELU
 #if ACT == SOMA_ACT_PRELU
-    const float af = slopes[gid % nslopes]; /* the host passes index0 = 0 */
+    const float af = slope;
 #else
     const float af = p0;
 #endif
@@ -161,7 +157,7 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 #endif
 
 #elif ACT == SOMA_ACT_NOISY_RELU
-    const ACC w = v + (ACC) p0 * (ACC) soma_noise(seed, index0 + (ulong) gid);
+    const ACC w = v + (ACC) p0 * (ACC) soma_noise(seed, index);
 #if DERIV
     r = w > 0 ? one : (SOMA_ISNAN(w) ? w : zero);
 #else
@@ -287,5 +283,19 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
 #error "activations.cl: unknown ACT"
 #endif
 
-    y[gid] = (REAL) r;
+    return r;
+}
+
+/* x and y may be the same buffer: no restrict */
+kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
+                            const float p0, const float p1,
+                            global const float* slopes, const uint nslopes,
+                            const ulong seed, const ulong index0) {
+    const uint gid = get_global_id(0);
+    if (gid >= n) {
+        return;
+    }
+    /* PReLU: the host passes index0 = 0 */
+    const float slope = ACT == SOMA_ACT_PRELU ? slopes[gid % nslopes] : 0.0f;
+    y[gid] = (REAL) soma_act((ACC) x[gid], p0, p1, slope, index0 + (ulong) gid, seed);
 }

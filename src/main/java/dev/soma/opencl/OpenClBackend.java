@@ -36,6 +36,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
      * elsewhere), {@code split} or {@code group}. Read when a backend opens; tests use it to cover both.
      */
     public static final String ROW_KERNELS_PROPERTY = "soma.rowKernels";
+    /** System property: extra OpenCL build options appended to soma's own, read when a backend opens. */
+    public static final String EXTRA_OPTIONS_PROPERTY = "soma.opencl.options";
     /** Work-items per group for element-wise kernels (clamped to the device's maximum). */
     private static final int ELEMENTWISE_GROUP = 256;
 
@@ -101,6 +103,10 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         opts.append(d.fp64() ? " -DACC=double -DSOMA_FP64=1" : " -DACC=float -DSOMA_FP64=0");
         if (d.correctlyRoundedDivideSqrt()) {
             opts.append(" -cl-fp32-correctly-rounded-divide-sqrt");
+        }
+        String extra = System.getProperty(EXTRA_OPTIONS_PROPERTY, "").strip();
+        if (!extra.isEmpty()) {
+            opts.append(' ').append(extra);
         }
         this.baseOptions = opts.toString();
         int maxGroup = Math.max(1, d.maxWorkGroupSize());
