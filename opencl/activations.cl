@@ -80,7 +80,7 @@ static inline ACC soma_act(const ACC v, const float p0, const float p1, const fl
     const ACC u = soma_exp(-SOMA_FABS(v));
     r = K(2.0) * u / (one + u * u);
 #else
-    r = K(2.0) * soma_atan(soma_tanh(K(0.5) * v));
+    r = soma_gd(v);
 #endif
 
 #elif ACT == SOMA_ACT_ERF
@@ -222,12 +222,15 @@ static inline ACC soma_act(const ACC v, const float p0, const float p1, const fl
     /* 0 / 1 beyond |x| > 1e4 (selected: no branch, so POCL vectorises) */
     const ACC x2 = v * v;
     const ACC z = K(2.0) * (K(0x1.9884533d43651p-1) * v * (one + K(0.044715) * x2));
+    /* s + 2x u' s(1-s) over one denominator: (n w + 2x u' t)/w^2, n = z >= 0 ? 1 : t (one division:
+     * two get paired into <2 x double> by clang's SLP vectoriser, and POCL's work-item vectoriser
+     * then gives up on the kernel) */
     const ACC t = soma_exp(-SOMA_FABS(z));
     const ACC w = one + t;
-    const ACC s = (z >= 0 ? one : t) / w;
-    const ACC g = t / (w * w);
+    const ACC nw = (z >= 0 ? one : t) * w;
     const ACC du = K(0x1.9884533d43651p-1) * (one + K(0.134145) * x2);
-    r = SOMA_FABS(v) > K(1e4) ? (v > 0 ? one : zero) : s + K(2.0) * v * du * g;
+    const ACC rr = (nw + K(2.0) * v * du * t) / (w * w);
+    r = SOMA_FABS(v) > K(1e4) ? (v > 0 ? one : zero) : rr;
 #else
     const ACC x2 = v * v;
     const ACC z = K(2.0) * (K(0x1.9884533d43651p-1) * v * (one + K(0.044715) * x2));
@@ -295,7 +298,10 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
     if (gid >= n) {
         return;
     }
-    /* PReLU: the host passes index0 = 0 */
-    const float slope = ACT == SOMA_ACT_PRELU ? slopes[gid % nslopes] : 0.0f;
+#if ACT == SOMA_ACT_PRELU
+    const float slope = slopes[gid % nslopes]; /* the host passes index0 = 0 */
+#else
+    const float slope = 0.0f;
+#endif
     y[gid] = (REAL) soma_act((ACC) x[gid], p0, p1, slope, index0 + (ulong) gid, seed);
 }

@@ -128,7 +128,7 @@ static inline double soma_exp_hl(double hi, double lo) {
  * f = x/(2+x) below sqrt2 - 1, else ln2 + 2 atanh f, f = (x-1)/(x+3); |f| <= 0.1716 */
 static inline double soma_log1pu(double x) {
     int big = x > 0x1.a827999fcef32p-2;
-    double f = (big ? x - 1.0 : x) / (big ? x + 3.0 : x + 2.0);
+    double f = (x - (big ? 1.0 : 0.0)) / (x + (big ? 3.0 : 2.0)); /* x - 0 = x: the same values */
     double s = f * f;
     double p = 0x1.5555555555555p-2 + s * (0x1.999999999999ap-3 + s * (0x1.2492492492492p-3
             + s * (0x1.c71c71c71c71cp-4 + s * (0x1.745d1745d1746p-4 + s * (0x1.3b13b13b13b14p-4
@@ -160,6 +160,25 @@ static inline double soma_atan(double x) {
             + 4.328810604912902668951e2) * z + 4.853903996359136964868e2) * z + 1.945506571482613964425e2;
     double w = z * pz / qz;
     return SOMA_COPYSIGN(y0 + ((t * w + t) + c), x);
+}
+
+/* gd x = 2 atan(tanh(x/2)) from one expm1 and two divisions (JavaMath.gd): m = expm1(-|x|),
+ * tanh(|x|/2) = -m/(2+m); beyond |x| > 1.5, atan(tanh(|x|/2)) = pi/4 + atan(-e^-|x|), e^-|x| = 1 + m
+ * (atan's own reduction (t-1)/(t+1) for t > 0.66, done exactly); then soma_atan's rational */
+static inline double soma_gd(double x) {
+    double ax = SOMA_FABS(x);
+    double m = soma_expm1(-ax);
+    int mid = ax > 1.5;
+    double t = (mid ? -(1.0 + m) : -m) / (mid ? 1.0 : 2.0 + m);
+    double y0 = mid ? 0x1.921fb54442d18p-1 : 0.0;
+    double c = mid ? 3.061616997868382943065e-17 : 0.0;
+    double z = t * t;
+    double pz = (((-8.750608600031904122785e-1 * z - 1.615753718733365076637e1) * z
+            - 7.500855792314704667340e1) * z - 1.228866684490136173410e2) * z - 6.485021904942025371773e1;
+    double qz = ((((z + 2.485846490142306297962e1) * z + 1.650270098316988542046e2) * z
+            + 4.328810604912902668951e2) * z + 4.853903996359136964868e2) * z + 1.945506571482613964425e2;
+    double w = z * pz / qz;
+    return SOMA_COPYSIGN(2.0 * (y0 + ((t * w + t) + c)), x);
 }
 
 /* erf / erfc after FDLIBM s_erf.c, branch-free: the interval's coefficients are selected and one
@@ -219,9 +238,16 @@ static inline double soma_erfc(double x) {
     double ratio = soma_erf_ratio(t, i1, i2, i3);
     double tail = soma_erfc_tail(axt, inv, ratio);
     double y = x * ratio;
-    double r1 = x < 0.25 ? 1.0 - (x + y) : 0.5 - (y + (x - 0.5));
-    double r2 = x >= 0 ? (1.0 - 8.45062911510467529297e-01) - ratio : 1.0 + (8.45062911510467529297e-01 + ratio);
-    double r3 = x > 0 ? tail : 2.0 - tail;
+    /* every arm computed first, then selects only: arms inside a ?: stay branches (POCL then does
+     * not vectorise the kernel) */
+    double r1a = 1.0 - (x + y);
+    double r1b = 0.5 - (y + (x - 0.5));
+    double r2a = (1.0 - 8.45062911510467529297e-01) - ratio;
+    double r2b = 1.0 + (8.45062911510467529297e-01 + ratio);
+    double r3b = 2.0 - tail;
+    double r1 = x < 0.25 ? r1a : r1b;
+    double r2 = x >= 0 ? r2a : r2b;
+    double r3 = x > 0 ? tail : r3b;
     return i1 ? r1 : (i2 ? r2 : r3);
 }
 
@@ -239,6 +265,7 @@ static inline float soma_exp(float x) {
 #define soma_expm1(x) expm1(x)
 #define soma_log1pu(x) log1p(x)
 #define soma_atan(x) atan(x)
+#define soma_gd(x) (2.0f * atan(soma_tanh(0.5f * (x))))
 #define soma_erf(x) erf(x)
 #define soma_erfc(x) erfc(x)
 

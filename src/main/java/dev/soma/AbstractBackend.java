@@ -106,6 +106,67 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
         }
     }
 
+    @Override
+    public final void gemm(Tensor a, boolean transA, Tensor b, boolean transB, float alpha, Tensor c, float beta,
+                           Tensor y) {
+        gemm(a, "a", transA, b, "b", transB, alpha, c, beta, null, y);
+    }
+
+    @Override
+    public final void dense(Tensor x, Tensor w, WeightLayout layout, Tensor bias, ActivationFunction f, Tensor y) {
+        Checks.notNull(layout, "weight layout");
+        Checks.notNull(w, "w");
+        int out = layout == WeightLayout.OUT_IN ? w.rows() : w.cols();
+        if (bias != null && (bias.rows() != 1 || bias.cols() != out)) {
+            throw new IllegalArgumentException("bias is " + bias.rows() + " x " + bias.cols() + ", the layer has " + out
+                    + " outputs: it must be 1 x " + out);
+        }
+        gemm(x, "x", false, w, "w", layout == WeightLayout.OUT_IN, 1f, bias, 1f, f, y);
+    }
+
+    private void gemm(Tensor a, String an, boolean transA, Tensor b, String bn, boolean transB, float alpha, Tensor c,
+                      float beta, ActivationFunction f, Tensor y) {
+        T at = own(a, an);
+        T bt = own(b, bn);
+        T yt = own(y, "y");
+        T ct = c == null ? null : own(c, c.rows() == 1 && an.equals("x") ? "bias" : "c");
+        if (!Float.isFinite(alpha) || !Float.isFinite(beta)) {
+            throw new IllegalArgumentException("alpha = " + alpha + ", beta = " + beta + ": both must be finite");
+        }
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int kb = transB ? b.cols() : b.rows();
+        int n = transB ? b.rows() : b.cols();
+        String shapes = an + (transA ? "ᵀ" : "") + " is " + m + " x " + k + ", " + bn + (transB ? "ᵀ" : "") + " is "
+                + kb + " x " + n;
+        if (k != kb) {
+            throw new IllegalArgumentException(shapes + ": the inner dimensions differ");
+        }
+        if (k == 0) {
+            throw new IllegalArgumentException(shapes + ": the inner dimension is 0");
+        }
+        if (y.rows() != m || y.cols() != n) {
+            throw new IllegalArgumentException(shapes + ", so y must be " + m + " x " + n + ", not " + y.rows() + " x "
+                    + y.cols());
+        }
+        if (y == a || y == b) {
+            throw new IllegalArgumentException("y must not be " + (y == a ? an : bn) + ": the product reads it while y is written");
+        }
+        Broadcast mode = c == null ? Broadcast.NONE : Broadcast.of(c.rows(), c.cols(), m, n);
+        if (c != null && c == y && mode != Broadcast.FULL) {
+            throw new IllegalArgumentException("y may be c only when c is the full " + m + " x " + n + " matrix");
+        }
+        if (f != null && f.activation() == Activation.PRELU) {
+            int s = f.slopes().length;
+            if (s != 1 && s != n) {
+                throw new IllegalArgumentException("prelu has " + s + " slopes but the result has " + n + " columns");
+            }
+        }
+        if (m > 0 && n > 0) {
+            doGemm(at, transA, bt, transB, m, n, k, alpha, ct, mode, beta, f, yt);
+        }
+    }
+
     /** Checks that {@code t} is an open tensor of this backend and returns it typed. */
     protected final T own(Tensor t, String name) {
         Checks.notNull(t, name);
@@ -163,6 +224,13 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
     protected abstract void doElementwise(ActivationFunction f, boolean derivative, T x, T y);
 
     protected abstract void doSoftmax(T x, T y, boolean log);
+
+    /**
+     * y = f(alpha·op(a)·op(b) + beta·c) with valid shapes, M, N, K ≥ 1, c null exactly when mode is
+     * NONE, f null for none.
+     */
+    protected abstract void doGemm(T a, boolean transA, T b, boolean transB, int m, int n, int k, float alpha, T c,
+                                   Broadcast mode, float beta, ActivationFunction f, T y);
 
     protected abstract void doSoftmaxBackward(T y, T dy, T dx, boolean log);
 

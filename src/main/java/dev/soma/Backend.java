@@ -54,6 +54,31 @@ public interface Backend extends AutoCloseable {
     void logSoftmaxBackward(Tensor y, Tensor dy, Tensor dx);
 
     /**
+     * ONNX {@code Gemm}: y = alpha·op(a)·op(b) + beta·c, where op(a) = a (or aᵀ when {@code transA})
+     * is M × K and op(b) = b (or bᵀ when {@code transB}) is K × N.
+     *
+     * @param c    null for no C term, else 1 × 1, 1 × N, M × 1 or M × N, broadcast over the result
+     *             ({@link Broadcast}); not modified unless it is y
+     * @param y    M × N; modified; must not be a or b (may be c)
+     * @throws IllegalArgumentException for mismatched shapes, K = 0, aliasing, or a non-finite
+     *         alpha or beta; NaN inside the matrices is not an error and propagates
+     */
+    void gemm(Tensor a, boolean transA, Tensor b, boolean transB, float alpha, Tensor c, float beta, Tensor y);
+
+    /**
+     * The dense layer y = f(x·Wᵀ + bias) in one kernel: bias and activation are applied to each
+     * result before it is written.
+     *
+     * @param x      batch × in; not modified
+     * @param w      out × in for {@link WeightLayout#OUT_IN} (PyTorch), in × out for
+     *               {@link WeightLayout#IN_OUT} (Keras); not modified
+     * @param bias   1 × out, or null for none; not modified
+     * @param f      the activation, or null for none
+     * @param y      batch × out; modified; must not be x or w
+     */
+    void dense(Tensor x, Tensor w, WeightLayout layout, Tensor bias, ActivationFunction f, Tensor y);
+
+    /**
      * f(x) into a new array.
      *
      * @param x not modified

@@ -4,6 +4,7 @@ import dev.soma.AbstractBackend;
 import dev.soma.AbstractTensor;
 import dev.soma.ActivationFunction;
 import dev.soma.BackendInfo;
+import dev.soma.Broadcast;
 
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
@@ -64,6 +65,13 @@ public final class CpuBackend extends AbstractBackend<CpuBackend.CpuTensor> {
     protected void doSoftmaxBackward(CpuTensor y, CpuTensor dy, CpuTensor dx, boolean log) {
         int cols = y.cols();
         split(y.rows(), cols, (from, to) -> JavaKernels.softmaxBackwardRows(y.data, dy.data, dx.data, from, to, cols, log));
+    }
+
+    @Override
+    protected void doGemm(CpuTensor a, boolean transA, CpuTensor b, boolean transB, int m, int n, int k, float alpha,
+                          CpuTensor c, Broadcast mode, float beta, ActivationFunction f, CpuTensor y) {
+        JavaGemm.gemm(a.data, transA, b.data, transB, m, n, k, alpha, c == null ? null : c.data, mode, beta, f, y.data,
+                threads > 1 && (long) m * n * k >= PARALLEL_THRESHOLD ? pool : null);
     }
 
     @Override

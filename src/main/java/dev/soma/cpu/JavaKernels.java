@@ -183,20 +183,24 @@ public final class JavaKernels {
             for (int i = 0; i < m; i++) {
                 v[i] = x[s + i];
             }
-            for (int i = 0; i < m; i++) {
-                t[i] = expNegSq(Math.min(Math.abs(v[i]), 110.0));
-            }
             if (d) {
+                for (int i = 0; i < m; i++) {
+                    t[i] = expNegSq(Math.min(Math.abs(v[i]), 110.0));
+                }
                 for (int i = 0; i < m; i++) {
                     double w = 1.0 + t[i];
                     y[s + i] = (float) (t[i] / (w * w));
                 }
             } else {
+                // one vectorised pass (divide included) in place, then the conversion alone: the same
+                // operations as before, fewer passes over the scratch and no scalar divide
                 for (int i = 0; i < m; i++) {
-                    v[i] = Math.max(t[i], Math.min(Math.max(v[i] * 0x1.0p1000, 0.0), 1.0));
+                    double vi = v[i];
+                    double ti = expNegSq(Math.min(Math.abs(vi), 110.0));
+                    v[i] = Math.max(ti, Math.min(Math.max(vi * 0x1.0p1000, 0.0), 1.0)) / (1.0 + ti);
                 }
                 for (int i = 0; i < m; i++) {
-                    y[s + i] = (float) (v[i] / (1.0 + t[i]));
+                    y[s + i] = (float) v[i];
                 }
             }
         }
@@ -260,7 +264,7 @@ public final class JavaKernels {
         } else {
             for (int i = from; i < to; i++) {
                 double v = x[i];
-                y[i] = (float) (2.0 * JavaMath.atan(JavaMath.tanh(0.5 * v)));
+                y[i] = (float) JavaMath.gd(v);
             }
         }
     }
@@ -651,10 +655,9 @@ public final class JavaKernels {
                     double z = 2.0 * (GELU_C * v * (1.0 + GELU_K * x2));
                     double t = JavaMath.exp(-Math.abs(z));
                     double w = 1.0 + t;
-                    double s = (z >= 0 ? 1.0 : t) / w;
-                    double g = t / (w * w);
+                    double nw = (z >= 0 ? 1.0 : t) * w;
                     double du = GELU_C * (1.0 + GELU_K3 * x2);
-                    r = s + 2.0 * v * du * g;
+                    r = (nw + 2.0 * v * du * t) / (w * w); // one division, as the kernel
                 }
                 y[i] = (float) r;
             }
@@ -728,15 +731,35 @@ public final class JavaKernels {
         // w·(1/6) instead of w/6: w = 2x+3 or x(x+3) is exact in double (at most 49 bits), so w/6 is
         // never within 20 double ulps of a float rounding boundary unless it lies on one, where w·(1/6)
         // is exact too (1/6 rounds 2^-54 relatively low): the same float as the division
-        if (d) {
-            for (int i = from; i < to; i++) {
-                double v = x[i];
-                y[i] = (float) (v < -3 ? 0.0 : (v > 3 ? 1.0 : (2.0 * v + 3.0) * SIXTH));
+        // Branch-free (vectorised) forms of the selects above, blocked like hardSigmoid (conversions in
+        // loops of their own), the same floats: steps [z > 0] = min(max(z·2^1000, 0), 1) (v ± 3 is 0 or
+        // at least 2^−22 for float v). f′ = (2u+3)/6·(1 − [v < −3] − [v > 3]) + [v > 3], u = v clamped
+        // to [−3, 3] (no ∞·0). f = v′·min(v′+3, 6)/6 + m, v′ = max(v, −3): v·6·(1/6) rounds to float v
+        // above 3; m = ([v > −3] − 1)·(−0) is +0 where v ≤ −3 (turns −3·0 = −0 into +0), else −0 (adds
+        // nothing, f(−0) = −0 stays). NaN propagates through every step.
+        double[] w = new double[BLOCK];
+        for (int s = from; s < to; s += BLOCK) {
+            int m = Math.min(BLOCK, to - s);
+            for (int i = 0; i < m; i++) {
+                w[i] = x[s + i];
             }
-        } else {
-            for (int i = from; i < to; i++) {
-                double v = x[i];
-                y[i] = (float) (v <= -3 ? 0.0 : (v >= 3 ? v : v * (v + 3.0) * SIXTH));
+            if (d) {
+                for (int i = 0; i < m; i++) {
+                    double v = w[i];
+                    double u = Math.min(Math.max(v, -3.0), 3.0);
+                    double lo = Math.min(Math.max((v + 3.0) * -0x1.0p1000, 0.0), 1.0);
+                    double hi = Math.min(Math.max((v - 3.0) * 0x1.0p1000, 0.0), 1.0);
+                    w[i] = (2.0 * u + 3.0) * SIXTH * ((1.0 - lo) - hi) + hi;
+                }
+            } else {
+                for (int i = 0; i < m; i++) {
+                    double v = Math.max(w[i], -3.0);
+                    double k = Math.min(Math.max((v + 3.0) * 0x1.0p1000, 0.0), 1.0);
+                    w[i] = v * Math.min(v + 3.0, 6.0) * SIXTH + (k - 1.0) * -0.0;
+                }
+            }
+            for (int i = 0; i < m; i++) {
+                y[s + i] = (float) w[i];
             }
         }
     }

@@ -194,6 +194,26 @@ public final class JavaMath {
         return Math.copySign(y0 + ((t * w + t) + c), x);
     }
 
+    /**
+     * The Gudermannian gd x = 2·atan(tanh(x/2)) from one {@link #expm1} and two divisions; mirrored by
+     * {@code soma_gd}: m = expm1(−|x|), tanh(|x|/2) = −m/(2+m); beyond |x| &gt; 1.5
+     * atan(tanh(|x|/2)) = π/4 + atan(−e^−|x|), e^−|x| = 1 + m ({@link #atan}'s own reduction
+     * (t−1)/(t+1), done exactly); then atan's rational, doubled, with the sign of x.
+     */
+    public static double gd(double x) {
+        double ax = Math.abs(x);
+        double m = expm1(-ax);
+        boolean mid = ax > 1.5;
+        double t = (mid ? -(1.0 + m) : -m) / (mid ? 1.0 : 2.0 + m);
+        double y0 = mid ? PIO4 : 0.0;
+        double c = mid ? MOREBITS2 : 0.0;
+        double z = t * t;
+        double pz = (((AP0 * z - AP1) * z - AP2) * z - AP3) * z - AP4;
+        double qz = ((((z + AQ0) * z + AQ1) * z + AQ2) * z + AQ3) * z + AQ4;
+        double w = z * pz / qz;
+        return Math.copySign(2.0 * (y0 + ((t * w + t) + c)), x);
+    }
+
     // ---- erf / erfc after FDLIBM s_erf.c (Sun Microsystems, freely distributable) ----
     private static final double ERX = 8.45062911510467529297e-01;
         private static final double PP0 = 1.28379167095512558561e-01;

@@ -144,10 +144,25 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
 
     /** The program of {@code family} built with {@code options}; built on first use, then cached. */
     Program program(String family, String options) {
+        return program(options, new String[] {family});
+    }
+
+    /** The program made of {@code files} (after the prelude) built with {@code options}; built once, then cached. */
+    Program program(String options, String... files) {
         checkOpen();
         String all = baseOptions + " " + options;
-        return programs.computeIfAbsent(family + " " + all,
-                k -> Program.build(context, device.id(), device.info().name(), family, sources.program(family), all));
+        String name = String.join("+", files);
+        return programs.computeIfAbsent(name + " " + all,
+                k -> Program.build(context, device.id(), device.info().name(), name, sources.program(files), all));
+    }
+
+    /** Held while setting kernel arguments and enqueueing ({@code clSetKernelArg} is not thread-safe). */
+    Object launchLock() {
+        return launchLock;
+    }
+
+    cl_command_queue queue() {
+        return queue;
     }
 
     @Override
@@ -176,7 +191,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         return new ClTensor(this, rows, cols, mem);
     }
 
-    private cl_mem createBuffer(long bytes, Pointer host, long extraFlags) {
+    cl_mem createBuffer(long bytes, Pointer host, long extraFlags) {
         int[] status = new int[1];
         cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_WRITE | extraFlags, bytes, host, status);
         OpenClException.check(status[0], "clCreateBuffer");
@@ -229,6 +244,12 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             uintArg(k, 2, n);
             launch(k, roundUp(n, elementwiseGroup), elementwiseGroup);
         }
+    }
+
+    @Override
+    protected void doGemm(ClTensor a, boolean transA, ClTensor b, boolean transB, int m, int n, int k, float alpha,
+                          ClTensor c, dev.soma.Broadcast mode, float beta, ActivationFunction f, ClTensor y) {
+        ClGemm.gemm(this, a, transA, b, transB, m, n, k, alpha, c, mode, beta, f, y);
     }
 
     @Override
@@ -327,32 +348,32 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         return i;
     }
 
-    private static void arg(cl_kernel k, int index, cl_mem mem) {
+    static void arg(cl_kernel k, int index, cl_mem mem) {
         OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(mem)), "clSetKernelArg");
     }
 
-    private static void uintArg(cl_kernel k, int index, int value) {
+    static void uintArg(cl_kernel k, int index, int value) {
         OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_uint, Pointer.to(new int[] {value})),
                 "clSetKernelArg");
     }
 
-    private static void floatArg(cl_kernel k, int index, float value) {
+    static void floatArg(cl_kernel k, int index, float value) {
         OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_float, Pointer.to(new float[] {value})),
                 "clSetKernelArg");
     }
 
-    private static void ulongArg(cl_kernel k, int index, long value) {
+    static void ulongArg(cl_kernel k, int index, long value) {
         OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_ulong, Pointer.to(new long[] {value})),
                 "clSetKernelArg");
     }
 
-    private void launch(cl_kernel k, long global, int local) {
+    void launch(cl_kernel k, long global, int local) {
         int st = CL.clEnqueueNDRangeKernel(queue, k, 1, null, new long[] {global},
                 local > 0 ? new long[] {local} : null, 0, null, null);
         OpenClException.check(st, "clEnqueueNDRangeKernel");
     }
 
-    private static long roundUp(long n, int multiple) {
+    static long roundUp(long n, int multiple) {
         return (n + multiple - 1) / multiple * multiple;
     }
 

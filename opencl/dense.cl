@@ -1,0 +1,398 @@
+/*
+ * soma GEMM with a fused epilogue: y = f(alpha * op(A) op(B) + beta * C), float32 row-major; the
+ * dense layer y = act(x W^T + b) is TRANS_B=1 with a ROW C. Concatenated after activations.cl, whose
+ * soma_act is the epilogue's f.
+ *
+ * Build options (besides the prelude's REAL / ACC / SOMA_FP64 and activations.cl's ACT / DERIV):
+ *   -DTRANS_A=0|1 -DTRANS_B=0|1   op(A) = A or A^T, op(B) = B or B^T (of the kernel's own operands)
+ *   -DC_MODE=0..4                 C: none, scalar, row (1 x N), column (M x 1), full (M x N)
+ *   -DSWAP_OUT=0|1                soma_gemm_nn only: it computes y^T and stores it transposed
+ *   tile sizes: NT_RM / NT_RN, NN_RM / NN_RV, GPU_WG / GPU_R / GPU_TK
+ *
+ * Accumulation is in float (fma, k ascending within each lane; the k-vectorised kernels keep 16
+ * partial sums per dot product and add them pairwise at the end); the epilogue is in ACC:
+ * r = alpha * acc (+ beta * c, only when there is a C), rounded to REAL, then soma_act in ACC, then
+ * rounded to REAL again (so the fused result equals the unfused dense-then-activation bit for bit).
+ * Nothing is skipped: a zero in A still multiplies B, so NaN and infinity propagate. Loads never
+ * leave the buffers: edge blocks clamp their row / column indices (computing a few duplicates that
+ * are not stored) or shift their column window back inside the matrix.
+ *
+ * Every kernel has the same arguments:
+ *   a, b, c, y, M, N, K, alpha, beta, p0, p1, slopes, nslopes, seed
+ * where M x N is the true result (y's shape) and c / slopes are any buffer when unused. y may be c
+ * (FULL): each element of C is read only by the work-item that writes the same element of y.
+ */
+
+#ifndef TRANS_A
+#define TRANS_A 0
+#endif
+#ifndef TRANS_B
+#define TRANS_B 0
+#endif
+#ifndef C_MODE
+#define C_MODE 0
+#endif
+#ifndef SWAP_OUT
+#define SWAP_OUT 0
+#endif
+
+#define SOMA_GEMM_ARGS global const float* a, global const float* b, global const REAL* c, global REAL* y, \
+        const uint M, const uint N, const uint K, const float alpha, const float beta, \
+        const float p0, const float p1, global const float* slopes, const uint nslopes, const ulong seed
+
+/* stores element (row, col) of the M x N result from its float accumulator */
+static inline void soma_gemm_store(global const REAL* c, global REAL* y, const uint M, const uint N,
+                                   const uint row, const uint col, const float acc, const float alpha,
+                                   const float beta, const float p0, const float p1,
+                                   global const float* slopes, const uint nslopes, const ulong seed) {
+    const ulong idx = (ulong) row * N + col;
+    ACC r = (ACC) alpha * (ACC) acc;
+#if C_MODE == 1
+    r = r + (ACC) beta * (ACC) c[0];
+#elif C_MODE == 2
+    r = r + (ACC) beta * (ACC) c[col];
+#elif C_MODE == 3
+    r = r + (ACC) beta * (ACC) c[row];
+#elif C_MODE == 4
+    r = r + (ACC) beta * (ACC) c[idx];
+#endif
+#if ACT == SOMA_ACT_PRELU
+    const float slope = slopes[nslopes == 1 ? 0 : col];
+#else
+    const float slope = 0.0f;
+#endif
+    /* the pre-activation is rounded to REAL first, as dense-then-activation would: fused and unfused
+       give the same bits, and the activation sees the value a user could inspect */
+    y[idx] = (REAL) soma_act((ACC) (REAL) r, p0, p1, slope, idx, seed);
+}
+
+static inline float soma_hsum16(const float16 v) {
+    const float8 s8 = v.lo + v.hi;
+    const float4 s4 = s8.lo + s8.hi;
+    const float2 s2 = s4.lo + s4.hi;
+    return s2.x + s2.y;
+}
+
+/* ---------------------------------------------------------------------------------------------- *
+ * CPU, op(A) = A (M x K), op(B) = B^T with B N x K: both operands k-contiguous (x W^T). A work-item
+ * computes an NT_RM x NT_RN block of dot products, each with a float16 accumulator over k: per 16 k
+ * it loads NT_RM + NT_RN vectors and does NT_RM * NT_RN fmas. Range: dim 0 column blocks, dim 1
+ * row blocks.
+ * ---------------------------------------------------------------------------------------------- */
+#ifndef NT_RM
+#define NT_RM 4
+#endif
+#ifndef NT_RN
+#define NT_RN 4
+#endif
+
+kernel void soma_gemm_nt(SOMA_GEMM_ARGS) {
+    const uint n0 = (uint) get_global_id(0) * NT_RN;
+    const uint m0 = (uint) get_global_id(1) * NT_RM;
+    if (n0 >= N || m0 >= M) {
+        return;
+    }
+    const global float* ap[NT_RM];
+    const global float* bp[NT_RN];
+#pragma unroll
+    for (int r = 0; r < NT_RM; r++) {
+        ap[r] = a + (size_t) min(m0 + r, M - 1) * K;
+    }
+#pragma unroll
+    for (int j = 0; j < NT_RN; j++) {
+        bp[j] = b + (size_t) min(n0 + j, N - 1) * K;
+    }
+    float16 acc[NT_RM][NT_RN];
+#pragma unroll
+    for (int r = 0; r < NT_RM; r++) {
+#pragma unroll
+        for (int j = 0; j < NT_RN; j++) {
+            acc[r][j] = (float16) 0.0f;
+        }
+    }
+    const uint k16 = K & ~15u;
+    for (uint k = 0; k < k16; k += 16) {
+        float16 av[NT_RM];
+#pragma unroll
+        for (int r = 0; r < NT_RM; r++) {
+            av[r] = vload16(0, ap[r] + k);
+        }
+#pragma unroll
+        for (int j = 0; j < NT_RN; j++) {
+            const float16 bv = vload16(0, bp[j] + k);
+#pragma unroll
+            for (int r = 0; r < NT_RM; r++) {
+                acc[r][j] = fma(av[r], bv, acc[r][j]);
+            }
+        }
+    }
+    float s[NT_RM][NT_RN];
+#pragma unroll
+    for (int r = 0; r < NT_RM; r++) {
+#pragma unroll
+        for (int j = 0; j < NT_RN; j++) {
+            s[r][j] = soma_hsum16(acc[r][j]);
+        }
+    }
+    for (uint k = k16; k < K; k++) {
+#pragma unroll
+        for (int r = 0; r < NT_RM; r++) {
+            const float av = ap[r][k];
+#pragma unroll
+            for (int j = 0; j < NT_RN; j++) {
+                s[r][j] = fma(av, bp[j][k], s[r][j]);
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < NT_RM; r++) {
+#pragma unroll
+        for (int j = 0; j < NT_RN; j++) {
+            if (m0 + r < M && n0 + j < N) {
+                soma_gemm_store(c, y, M, N, m0 + r, n0 + j, s[r][j], alpha, beta, p0, p1, slopes, nslopes, seed);
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------- *
+ * CPU, op(B) = B with B K x Q (q-contiguous), op(A) = A (P x K) or A^T (A K x P). The kernel's
+ * result is P x Q; SWAP_OUT=0: P = M, Q = N (y = op(A) B); SWAP_OUT=1: it computes y^T for
+ * y = A^T B^T as B A (the host passes B as a, A as b, P = N, Q = M), storing transposed. Needs
+ * Q >= 16. A work-item computes NN_RM rows x NN_RV 16-column vectors: acc[r][v] =
+ * fma(broadcast A(p+r, k), B[k, window v], acc[r][v]). A window that would reach past Q is shifted
+ * back to end at Q; only its lanes inside the work-item's own columns are stored.
+ * Range: dim 0 row blocks, dim 1 column blocks (work-items next to each other share the columns
+ * of B).
+ * ---------------------------------------------------------------------------------------------- */
+#ifndef NN_RM
+#define NN_RM 6
+#endif
+#ifndef NN_RV
+#define NN_RV 4
+#endif
+
+kernel void soma_gemm_nn(SOMA_GEMM_ARGS) {
+#if SWAP_OUT
+    const uint P = N;
+    const uint Q = M;
+#else
+    const uint P = M;
+    const uint Q = N;
+#endif
+    const uint p0r = (uint) get_global_id(0) * NN_RM;
+    const uint q0 = (uint) get_global_id(1) * (16 * NN_RV);
+    if (p0r >= P || q0 >= Q) {
+        return;
+    }
+    uint win[NN_RV];
+#pragma unroll
+    for (int v = 0; v < NN_RV; v++) {
+        win[v] = min(q0 + 16 * v, Q - 16);
+    }
+    uint prow[NN_RM];
+#pragma unroll
+    for (int r = 0; r < NN_RM; r++) {
+        prow[r] = min(p0r + r, P - 1);
+    }
+    float16 acc[NN_RM][NN_RV];
+#pragma unroll
+    for (int r = 0; r < NN_RM; r++) {
+#pragma unroll
+        for (int v = 0; v < NN_RV; v++) {
+            acc[r][v] = (float16) 0.0f;
+        }
+    }
+#if TRANS_A
+    const global float* ak = a;
+#else
+    const global float* ap[NN_RM];
+#pragma unroll
+    for (int r = 0; r < NN_RM; r++) {
+        ap[r] = a + (size_t) prow[r] * K;
+    }
+#endif
+    const global float* bk = b;
+    for (uint k = 0; k < K; k++) {
+        float16 bv[NN_RV];
+#pragma unroll
+        for (int v = 0; v < NN_RV; v++) {
+            bv[v] = vload16(0, bk + win[v]);
+        }
+#pragma unroll
+        for (int r = 0; r < NN_RM; r++) {
+#if TRANS_A
+            const float16 av = (float16) ak[prow[r]];
+#else
+            const float16 av = (float16) ap[r][k];
+#endif
+#pragma unroll
+            for (int v = 0; v < NN_RV; v++) {
+                acc[r][v] = fma(av, bv[v], acc[r][v]);
+            }
+        }
+        bk += Q;
+#if TRANS_A
+        ak += P;
+#endif
+    }
+#pragma unroll
+    for (int r = 0; r < NN_RM; r++) {
+        if (p0r + r < P) {
+#pragma unroll
+            for (int v = 0; v < NN_RV; v++) {
+                const uint lo = q0 + 16 * v; /* this vector's own columns: [lo, lo + 16) */
+                if (lo < Q) {
+                    float lanes[16];
+                    vstore16(acc[r][v], 0, lanes);
+                    for (uint l = lo - win[v]; l < 16; l++) {
+#if SWAP_OUT
+                        soma_gemm_store(c, y, M, N, win[v] + l, p0r + r, lanes[l], alpha, beta, p0, p1, slopes,
+                                        nslopes, seed);
+#else
+                        soma_gemm_store(c, y, M, N, p0r + r, win[v] + l, lanes[l], alpha, beta, p0, p1, slopes,
+                                        nslopes, seed);
+#endif
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------- *
+ * Any transposes, one element per work-item, a scalar loop over k: the small shapes the vector
+ * kernels do not take (a result narrower than 16 without transB). Dim 0 column, dim 1 row.
+ * ---------------------------------------------------------------------------------------------- */
+#if TRANS_A
+#define SOMA_A(i, k) a[(size_t) (k) * M + (i)]
+#else
+#define SOMA_A(i, k) a[(size_t) (i) * K + (k)]
+#endif
+#if TRANS_B
+#define SOMA_B(k, j) b[(size_t) (j) * K + (k)]
+#else
+#define SOMA_B(k, j) b[(size_t) (k) * N + (j)]
+#endif
+
+kernel void soma_gemm_simple(SOMA_GEMM_ARGS) {
+    const uint col = (uint) get_global_id(0);
+    const uint row = (uint) get_global_id(1);
+    if (col >= N || row >= M) {
+        return;
+    }
+    float s = 0.0f;
+    for (uint k = 0; k < K; k++) {
+        s = fma(SOMA_A(row, k), SOMA_B(k, col), s);
+    }
+    soma_gemm_store(c, y, M, N, row, col, s, alpha, beta, p0, p1, slopes, nslopes, seed);
+}
+
+/* ---------------------------------------------------------------------------------------------- *
+ * GPUs: the classic local-memory tiled SGEMM, any transposes. A GPU_WG x GPU_WG work-group computes
+ * a TM x TN tile (TM = TN = GPU_WG * GPU_R), each work-item GPU_R x GPU_R elements strided by GPU_WG
+ * (conflict-free local reads); the k loop steps by GPU_TK, the group staging op(A)'s TM x GPU_TK and
+ * op(B)'s GPU_TK x TN slices in local memory (zero outside the matrices: those products only reach
+ * elements that are not stored, or add 0 * 0). Range: dim 0 columns, dim 1 rows, local GPU_WG^2.
+ * ---------------------------------------------------------------------------------------------- */
+#ifndef GPU_WG
+#define GPU_WG 16
+#endif
+#ifndef GPU_R
+#define GPU_R 4
+#endif
+#ifndef GPU_TK
+#define GPU_TK 16
+#endif
+#define GPU_T (GPU_WG * GPU_R)
+
+kernel __attribute__((reqd_work_group_size(GPU_WG, GPU_WG, 1)))
+void soma_gemm_tiled(SOMA_GEMM_ARGS) {
+    local float as[GPU_TK][GPU_T];
+    local float bs[GPU_TK][GPU_T];
+    const uint tx = (uint) get_local_id(0);
+    const uint ty = (uint) get_local_id(1);
+    const uint lid = ty * GPU_WG + tx;
+    const uint col0 = (uint) get_group_id(0) * GPU_T;
+    const uint row0 = (uint) get_group_id(1) * GPU_T;
+    float acc[GPU_R][GPU_R];
+    for (int i = 0; i < GPU_R; i++) {
+        for (int j = 0; j < GPU_R; j++) {
+            acc[i][j] = 0.0f;
+        }
+    }
+    for (uint kt = 0; kt < K; kt += GPU_TK) {
+        /* stage: consecutive work-items take consecutive addresses of the operand's layout */
+        for (uint e = lid; e < GPU_T * GPU_TK; e += GPU_WG * GPU_WG) {
+#if TRANS_A
+            const uint i = e % GPU_T, kk = e / GPU_T;      /* A is K x M: m-contiguous */
+#else
+            const uint kk = e % GPU_TK, i = e / GPU_TK;    /* A is M x K: k-contiguous */
+#endif
+            const uint gi = row0 + i, gk = kt + kk;
+            as[kk][i] = (gi < M && gk < K) ? SOMA_A(gi, gk) : 0.0f;
+#if TRANS_B
+            const uint kb = e % GPU_TK, j = e / GPU_TK;    /* B is N x K: k-contiguous */
+#else
+            const uint j = e % GPU_T, kb = e / GPU_T;      /* B is K x N: n-contiguous */
+#endif
+            const uint gj = col0 + j, gkb = kt + kb;
+            bs[kb][j] = (gj < N && gkb < K) ? SOMA_B(gkb, gj) : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < GPU_TK; kk++) {
+            float av[GPU_R], bv[GPU_R];
+            for (int i = 0; i < GPU_R; i++) {
+                av[i] = as[kk][ty + i * GPU_WG];
+                bv[i] = bs[kk][tx + i * GPU_WG];
+            }
+            for (int i = 0; i < GPU_R; i++) {
+                for (int j = 0; j < GPU_R; j++) {
+                    acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int i = 0; i < GPU_R; i++) {
+        const uint row = row0 + ty + i * GPU_WG;
+        for (int j = 0; j < GPU_R; j++) {
+            const uint col = col0 + tx + j * GPU_WG;
+            if (row < M && col < N) {
+                soma_gemm_store(c, y, M, N, row, col, acc[i][j], alpha, beta, p0, p1, slopes, nslopes, seed);
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------- *
+ * GPUs, a single row of output with op(B) = B^T (x W^T for one sample): a GEMV_WG work-group per
+ * output element, its work-items striding over k (coalesced reads of the row of W), partial sums
+ * added by a tree in local memory. Range: dim 0 column * GEMV_WG, dim 1 row.
+ * ---------------------------------------------------------------------------------------------- */
+#ifndef GEMV_WG
+#define GEMV_WG 64
+#endif
+
+kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
+void soma_gemv_tiled(SOMA_GEMM_ARGS) {
+    local float part[GEMV_WG];
+    const uint col = (uint) get_group_id(0);
+    const uint row = (uint) get_group_id(1);
+    const uint lid = (uint) get_local_id(0);
+    float s = 0.0f;
+    for (uint k = lid; k < K; k += GEMV_WG) {
+        s = fma(SOMA_A(row, k), SOMA_B(k, col), s);
+    }
+    part[lid] = s;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint w = GEMV_WG / 2; w > 0; w >>= 1) {
+        if (lid < w) {
+            part[lid] += part[lid + w];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0 && col < N && row < M) {
+        soma_gemm_store(c, y, M, N, row, col, part[0], alpha, beta, p0, p1, slopes, nslopes, seed);
+    }
+}
