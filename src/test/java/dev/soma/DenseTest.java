@@ -137,6 +137,35 @@ class DenseTest {
         return tests;
     }
 
+    /**
+     * The GPU kernel family (local-memory tiles, the M = 1 reduction) forced on every OpenCL device, so
+     * that it is tested on POCL too, where automatic selection would take the CPU kernels.
+     */
+    @Test
+    void gpuKernelFamilyMatchesCommonsMathToo() {
+        for (String selector : DeviceTests.openClSelectorsOrSkip()) {
+            Backend be = POOL.get(selector);
+            String before = System.getProperty("soma.gemmKernels");
+            System.setProperty("soma.gemmKernels", "gpu");
+            try {
+                Random r = new Random(21);
+                for (Shape s : SHAPES) {
+                    for (int t = 0; t < 4; t++) {
+                        Broadcast mode = Broadcast.values()[(t + s.n()) % Broadcast.values().length];
+                        runGemm(be, r, s, (t & 1) != 0, (t & 2) != 0, mode, 0.5f, 2f);
+                    }
+                }
+                runGemm(be, r, new Shape(1, 700, 300), false, true, Broadcast.ROW, 1f, 1f);
+            } finally {
+                if (before == null) {
+                    System.clearProperty("soma.gemmKernels");
+                } else {
+                    System.setProperty("soma.gemmKernels", before);
+                }
+            }
+        }
+    }
+
     private static void runGemm(Backend be, Random r, Shape s, boolean ta, boolean tb, Broadcast mode, float alpha,
                                 float beta) {
         int m = s.m();
@@ -147,9 +176,6 @@ class DenseTest {
         int cr = mode == Broadcast.FULL || mode == Broadcast.COLUMN ? m : 1;
         int cc = mode == Broadcast.FULL || mode == Broadcast.ROW ? n : 1;
         float[] c = mode == Broadcast.NONE ? null : random(r, cr * cc);
-        if (mode == Broadcast.FULL && m == 1 && n == 1) {
-            mode = Broadcast.FULL; // 1 x 1 is read as FULL when the result is 1 x 1 too
-        }
         try (Tensor at = be.upload(a, ta ? k : m, ta ? m : k); Tensor bt = be.upload(b, tb ? n : k, tb ? k : n);
              Tensor ct = c == null ? null : be.upload(c, cr, cc); Tensor yt = be.tensor(m, n)) {
             be.gemm(at, ta, bt, tb, alpha, ct, beta, yt);
