@@ -31,6 +31,12 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+
+import static dev.soma.bench.BenchSupport.firstLine;
+import static dev.soma.bench.BenchSupport.fmt2;
+import static dev.soma.bench.BenchSupport.loadAverage;
+import static dev.soma.bench.BenchSupport.median;
+import static dev.soma.bench.BenchSupport.positive;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -504,7 +510,7 @@ public final class DenseBench {
         }
 
         double median() {
-            return DenseBench.median(t);
+            return BenchSupport.median(t);
         }
     }
 
@@ -896,18 +902,6 @@ public final class DenseBench {
             return o;
         }
 
-        private static int positive(String name, String v) {
-            try {
-                int n = Integer.parseInt(v.strip());
-                if (n > 0) {
-                    return n;
-                }
-            } catch (NumberFormatException ignored) {
-                // fall through
-            }
-            throw new IllegalArgumentException(name + " takes a positive integer, got '" + v + "'");
-        }
-
         boolean wants(String section) {
             return only == null || only.contains(section);
         }
@@ -939,34 +933,4 @@ public final class DenseBench {
         return String.format(Locale.ROOT, "%.1e (max |ref| %.3g)", maxRef == 0 ? maxErr : maxErr / maxRef, maxRef);
     }
 
-    static double median(double[] v) {
-        if (v.length == 0) {
-            return Double.NaN;
-        }
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    }
-
-    private static String loadAverage() {
-        try {
-            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).strip().split("\\s+");
-            return ", load average " + f[0] + " " + f[1] + " " + f[2];
-        } catch (java.io.IOException | RuntimeException e) {
-            return "";
-        }
-    }
-
-    private static String fmt2(double d) {
-        return String.format(Locale.ROOT, "%.2f", d);
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "(no message)";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
-    }
 }

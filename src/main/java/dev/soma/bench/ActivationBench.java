@@ -14,6 +14,12 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+
+import static dev.soma.bench.BenchSupport.firstLine;
+import static dev.soma.bench.BenchSupport.fmt2;
+import static dev.soma.bench.BenchSupport.loadAverage;
+import static dev.soma.bench.BenchSupport.median;
+import static dev.soma.bench.BenchSupport.positive;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -363,13 +369,6 @@ public final class ActivationBench {
         return a;
     }
 
-    static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    }
-
     private static double max(double[] v) {
         return Arrays.stream(v).max().orElse(Double.NaN);
     }
@@ -568,25 +567,6 @@ public final class ActivationBench {
             return o;
         }
 
-        private static int positive(String name, String v) {
-            long n;
-            try {
-                String s = v.strip();
-                if (s.contains("<<")) {
-                    String[] p = s.split("<<");
-                    n = Long.parseLong(p[0].strip()) << Integer.parseInt(p[1].strip());
-                } else {
-                    n = Long.parseLong(s);
-                }
-            } catch (RuntimeException e) {
-                throw new IllegalArgumentException(name + " takes a positive integer, got '" + v + "'");
-            }
-            if (n <= 0 || n > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(name + " takes a positive integer, got '" + v + "'");
-            }
-            return (int) n;
-        }
-
         private static Set<String> names(String v) {
             Set<String> s = new LinkedHashSet<>();
             for (String part : v.split(",")) {
@@ -612,27 +592,6 @@ public final class ActivationBench {
     }
 
     /** ", load average 1.2 1.0 0.5" from /proc/loadavg (other work on the machine skews the numbers), or "". */
-    private static String loadAverage() {
-        try {
-            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).strip().split("\\s+");
-            return ", load average " + f[0] + " " + f[1] + " " + f[2];
-        } catch (java.io.IOException | RuntimeException e) {
-            return "";
-        }
-    }
-
-    private static String fmt2(double d) {
-        return String.format(Locale.ROOT, "%.2f", d);
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "(no message)";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
-    }
-
     /** The backend's column in the summary: its OpenCL selector ("0:0"), or "java". */
     static String labelOf(BackendInfo info) {
         return info.kind() == BackendInfo.Kind.JAVA ? "java" : info.selector();

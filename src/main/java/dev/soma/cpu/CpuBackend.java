@@ -9,7 +9,6 @@ import dev.soma.Broadcast;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.RecursiveAction;
 
 /**
  * The pure-Java path: the same formulas as the kernels ({@link JavaKernels}), split over a
@@ -79,44 +78,11 @@ public final class CpuBackend extends AbstractBackend<CpuBackend.CpuTensor> {
         pool.shutdown();
     }
 
-    private interface Range {
-        void run(int from, int to);
-    }
-
     /** Runs {@code body} over [0, count) in chunks; each unit costs {@code weight} elements. */
-    private void split(int count, int weight, Range body) {
+    private void split(int count, int weight, Parallel.Range body) {
         long work = (long) count * weight;
-        if (threads == 1 || work < PARALLEL_THRESHOLD || count < 2) {
-            body.run(0, count);
-            return;
-        }
-        int chunks = (int) Math.min(count, threads * 4L);
-        pool.invoke(new Chunk(body, 0, count, Math.max(1, count / chunks)));
-    }
-
-    private static final class Chunk extends RecursiveAction {
-        private static final long serialVersionUID = 1L;
-        private final transient Range body;
-        private final int from;
-        private final int to;
-        private final int grain;
-
-        Chunk(Range body, int from, int to, int grain) {
-            this.body = body;
-            this.from = from;
-            this.to = to;
-            this.grain = grain;
-        }
-
-        @Override
-        protected void compute() {
-            if (to - from <= grain) {
-                body.run(from, to);
-                return;
-            }
-            int mid = (from + to) >>> 1;
-            invokeAll(new Chunk(body, from, mid, grain), new Chunk(body, mid, to, grain));
-        }
+        boolean parallel = threads > 1 && work >= PARALLEL_THRESHOLD && count >= 2;
+        Parallel.run(parallel ? pool : null, (int) Math.min(count, threads * 4L), count, body);
     }
 
     /** A tensor on the Java heap. */

@@ -5,7 +5,6 @@ import dev.soma.ActivationFunction;
 import dev.soma.Broadcast;
 
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
 
 /**
  * Single-precision GEMM in pure Java with the activation fused into the epilogue: the dense layer's
@@ -121,7 +120,7 @@ public final class JavaGemm {
         if (k == 0) {
             int rowsPer = Math.max(1, (int) Math.min(m, (1L << 16) / n));
             int tasks = (m + rowsPer - 1) / rowsPer;
-            run(pool, threads > 1 && (long) m * n >= (1L << 16) ? tasks : 1, tasks,
+            Parallel.run(pool, threads > 1 && (long) m * n >= (1L << 16) ? tasks : 1, tasks,
                     (from, to) -> p.onlyC(from * rowsPer, Math.min(m, to * rowsPer)));
             return;
         }
@@ -132,7 +131,7 @@ public final class JavaGemm {
             int grain = dot ? 16 : 256;
             int units = (len + grain - 1) / grain;
             int tasks = threads <= 1 || flops < PARALLEL_FLOPS ? 1 : Math.min(units, threads * 4);
-            run(pool, tasks, units, (from, to) -> p.vector(dot, from * grain, Math.min(len, to * grain)));
+            Parallel.run(pool, tasks, units, (from, to) -> p.vector(dot, from * grain, Math.min(len, to * grain)));
             return;
         }
         // general: tasks are (row chunk) × (column block)
@@ -159,7 +158,7 @@ public final class JavaGemm {
         final int rowsPer = roundUpMR((m + rowChunks - 1) / rowChunks);
         final int rc = (m + rowsPer - 1) / rowsPer;
         int tasks = cb * rc;
-        run(pool, parallel ? tasks : 1, tasks, (from, to) -> {
+        Parallel.run(pool, parallel ? tasks : 1, tasks, (from, to) -> {
             for (int t = from; t < to; t++) {
                 int col = t % cb;
                 int row = t / cb;
@@ -214,45 +213,6 @@ public final class JavaGemm {
         }
         if (x.length < len) {
             throw new IllegalArgumentException("gemm: " + name + " has " + x.length + " elements, needs " + len);
-        }
-    }
-
-    private interface Range {
-        void run(int from, int to);
-    }
-
-    /** Runs body over [0, units) as {@code tasks} pieces on the pool (or here when tasks ≤ 1 or no pool). */
-    private static void run(ForkJoinPool pool, int tasks, int units, Range body) {
-        if (pool == null || tasks <= 1 || units <= 1) {
-            body.run(0, units);
-            return;
-        }
-        int grain = Math.max(1, (units + tasks - 1) / tasks);
-        pool.invoke(new Split(body, 0, units, grain));
-    }
-
-    private static final class Split extends RecursiveAction {
-        private static final long serialVersionUID = 1L;
-        private final transient Range body;
-        private final int from;
-        private final int to;
-        private final int grain;
-
-        Split(Range body, int from, int to, int grain) {
-            this.body = body;
-            this.from = from;
-            this.to = to;
-            this.grain = grain;
-        }
-
-        @Override
-        protected void compute() {
-            if (to - from <= grain) {
-                body.run(from, to);
-                return;
-            }
-            int mid = (from + to) >>> 1;
-            invokeAll(new Split(body, from, mid, grain), new Split(body, mid, to, grain));
         }
     }
 
