@@ -205,13 +205,17 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
         }
     }
 
-    /** Number of tensors this backend owns that are still open. */
+    /** Number of tensors this backend owns that are still open (a leaked tensor stops counting once collected). */
     public final int liveTensors() {
-        return owned.size();
+        return (int) owned.stream().filter(h -> !h.isClosed()).count();
     }
 
     final void adopt(Leaks.Handle h) {
         owned.add(h);
+        int n = owned.size();
+        if (n >= 1024 && Integer.bitCount(n) == 1) {
+            owned.removeIf(Leaks.Handle::isClosed); // drop leaked tensors released by the cleaner
+        }
     }
 
     final void release(Leaks.Handle h) {

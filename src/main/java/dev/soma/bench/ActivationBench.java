@@ -7,6 +7,7 @@ import dev.soma.Soma;
 import dev.soma.Tensor;
 import dev.soma.opencl.OpenClBackend;
 
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -73,13 +74,64 @@ public final class ActivationBench {
     static final long WARMUP_NANOS = 400_000_000L;
 
     private final Options opt;
+    /** Where the tables go (System.out from scripts/bench). */
+    private final PrintStream out;
+    /** Where the progress lines go, or null for none. */
+    private final PrintStream progress;
     private final List<Row> rows = new ArrayList<>();
+    /** Progress: measurements done and planned. */
+    private int done;
+    private int planned;
     private final List<String> backendLabels = new ArrayList<>();
     /** Untimed calls before a measurement: one builds an OpenCL kernel; the JIT wants more. */
     private int warmups = 1;
 
-    private ActivationBench(Options opt) {
+    private ActivationBench(Options opt, PrintStream out, PrintStream progress) {
         this.opt = opt;
+        this.out = out;
+        this.progress = progress;
+    }
+
+    /** One measured line of the benchmark, for machine-readable output; NaN where there is no value. */
+    public record Measured(String backend, String function, String direction, double gbps, String reference,
+                           double referenceGbps, double ratio, double target, String status, String error) {
+    }
+
+    /**
+     * What a run measured, and its settings.
+     *
+     * @param exitCode 0, or 1 when no backend could be measured
+     */
+    public record Report(int exitCode, List<Measured> results, List<String> backends, int size, int repeat,
+                         int batches, int softmaxRows, int softmaxCols, boolean quick, String device,
+                         double seconds) {
+    }
+
+    /**
+     * Runs the benchmark in-process, with the options of {@code scripts/bench} ({@link Options#USAGE}).
+     *
+     * @param out      the tables
+     * @param progress one line per measurement before it starts ("[3/58] gelu deriv on 0:0"), or null
+     * @throws IllegalArgumentException for bad options
+     */
+    public static Report run(String[] args, PrintStream out, PrintStream progress) {
+        Options opt = Options.parse(args);
+        ActivationBench bench = new ActivationBench(opt, out, progress);
+        long start = System.nanoTime();
+        int rc = bench.run();
+        List<Measured> res = new ArrayList<>();
+        for (Row r : bench.rows) {
+            res.add(new Measured(r.backend, r.name, r.dir, r.gbps, r.refName, r.refGbps, r.ratio, r.target,
+                    r.status(), r.error));
+        }
+        return new Report(rc, List.copyOf(res), List.copyOf(bench.backendLabels), opt.size,
+                opt.repeat > 0 ? opt.repeat : 0, opt.batches, opt.smRows, opt.smCols, opt.quick, opt.device,
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    /** The usage text of the options {@link #run(String[], PrintStream, PrintStream)} takes. */
+    public static String usage() {
+        return Options.USAGE;
     }
 
     public static void main(String[] args) {
@@ -96,13 +148,16 @@ public final class ActivationBench {
             System.out.println(Options.USAGE);
             return;
         }
-        new ActivationBench(opt).run();
+        int rc = new ActivationBench(opt, System.out, null).run();
+        if (rc != 0) {
+            System.exit(rc); // nothing could be measured: say so to scripts
+        }
     }
 
     // ------------------------------------------------------------------------------------------------
     // Driver
 
-    private void run() {
+    private int run() {
         long start = System.nanoTime();
         printHeader();
         List<String> selectors = new ArrayList<>();
@@ -113,22 +168,25 @@ public final class ActivationBench {
             try {
                 cl = Soma.openClDevices();
             } catch (RuntimeException e) {
-                System.out.println("OpenCL discovery failed: " + firstLine(e.getMessage()));
+                out.println("OpenCL discovery failed: " + firstLine(e.getMessage()));
                 cl = List.of();
             }
             if (cl.isEmpty()) {
-                System.out.println("no OpenCL device found: " + Soma.devices().problem());
+                out.println("no OpenCL device found: " + Soma.devices().problem());
             }
             selectors.addAll(cl);
             selectors.add("java");
         }
+        planned = selectors.size() * perBackend();
         for (String sel : selectors) {
+            int doneBefore = done;
             Backend b;
             try {
                 b = sel.equalsIgnoreCase("java") ? Soma.java() : Soma.open(sel);
             } catch (RuntimeException e) {
-                System.out.println();
-                System.out.println("== " + sel + ": cannot open: " + firstLine(e.getMessage()));
+                out.println();
+                out.println("== " + sel + ": cannot open: " + firstLine(e.getMessage()));
+                done = doneBefore + perBackend();
                 continue;
             }
             try (b) {
@@ -136,27 +194,32 @@ public final class ActivationBench {
                 backendLabels.add(label);
                 benchBackend(b, label);
             } catch (RuntimeException e) {
-                System.out.println("   backend aborted: " + e);
+                out.println("   backend aborted: " + e);
             }
+            done = doneBefore + perBackend();
         }
         printSummary();
-        System.out.printf(Locale.ROOT, "%ntotal time %.1f s%s%n", (System.nanoTime() - start) / 1e9, loadAverage());
-        if (backendLabels.isEmpty()) {
-            System.exit(1); // nothing could be measured: say so to scripts
-        }
+        out.printf(Locale.ROOT, "%ntotal time %.1f s%s%n", (System.nanoTime() - start) / 1e9, loadAverage());
+        return backendLabels.isEmpty() ? 1 : 0;
+    }
+
+    /** Measurements per backend with these options. */
+    private int perBackend() {
+        int n = (int) Arrays.stream(Activation.values()).filter(a -> opt.wants(a.catalogueName())).count() * 2;
+        return n + (opt.wants("softmax") ? 1 : 0) + (opt.wants("log_softmax") ? 1 : 0);
     }
 
     private void printHeader() {
-        System.out.println("soma activation benchmark");
-        System.out.printf(Locale.ROOT, "  element-wise: %d elements (%.1f MiB per tensor), x -> y out of place;"
+        out.println("soma activation benchmark");
+        out.printf(Locale.ROOT, "  element-wise: %d elements (%.1f MiB per tensor), x -> y out of place;"
                         + " softmax: %d x %d%n", opt.size, opt.size * 4.0 / (1 << 20), opt.smRows, opt.smCols);
-        System.out.printf(Locale.ROOT, "  %d batch(es) per measurement, %s call(s) per batch; warm-up first"
+        out.printf(Locale.ROOT, "  %d batch(es) per measurement, %s call(s) per batch; warm-up first"
                         + " (the first call builds the kernel)%n", opt.batches,
                 opt.repeat > 0 ? String.valueOf(opt.repeat) : "auto (~" + (int) (BATCH_SECONDS * 1000) + " ms)");
-        System.out.println("  GB/s = (bytes read + written) / median batch time per call, 8 bytes per element");
-        System.out.println("  ratio = median over batches of t(reference) / t(function); reference and function"
+        out.println("  GB/s = (bytes read + written) / median batch time per call, 8 bytes per element");
+        out.println("  ratio = median over batches of t(reference) / t(function); reference and function"
                 + " interleaved batch by batch");
-        System.out.printf(Locale.ROOT, "  host: %d cores, Java %s%s%n", Runtime.getRuntime().availableProcessors(),
+        out.printf(Locale.ROOT, "  host: %d cores, Java %s%s%n", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), loadAverage());
     }
 
@@ -166,20 +229,20 @@ public final class ActivationBench {
     private void benchBackend(Backend b, String label) {
         boolean cl = b instanceof OpenClBackend;
         OpenClBackend ocl = cl ? (OpenClBackend) b : null;
-        System.out.println();
-        System.out.println("== " + (cl ? "OpenCL " + label + ": " : "Java path: ") + b.info());
+        out.println();
+        out.println("== " + (cl ? "OpenCL " + label + ": " : "Java path: ") + b.info());
         if (cl) {
-            System.out.println("   build options: " + ocl.buildOptions());
-            System.out.println("   references on this device: copy = y[i] = x[i];  sigmoid = y = 1/(1+exp(-x))"
+            out.println("   build options: " + ocl.buildOptions());
+            out.println("   references on this device: copy = y[i] = x[i];  sigmoid = y = 1/(1+exp(-x))"
                     + " (opencl/baselines.cl); target ratio >= " + fmt2(OPENCL_TARGET));
         } else {
-            System.out.println("   soma's pure-Java kernels run on all " + Runtime.getRuntime().availableProcessors()
+            out.println("   soma's pure-Java kernels run on all " + Runtime.getRuntime().availableProcessors()
                     + " cores; the references are the SINGLE-THREADED plain code a user would write:");
-            System.out.println("   copy = System.arraycopy (target >= " + fmt2(JAVA_COPY_TARGET) + ");  sigmoid ="
+            out.println("   copy = System.arraycopy (target >= " + fmt2(JAVA_COPY_TARGET) + ");  sigmoid ="
                     + " for (i) y[i] = (float) (1 / (1 + Math.exp(-x[i]))) (target >= " + fmt2(JAVA_SIGMOID_TARGET)
                     + " for sigmoid; other functions shown without a target)");
         }
-        System.out.printf(Locale.ROOT, "   %-20s %-5s %8s   %-8s %8s  %6s  %7s%n", "function", "dir", "GB/s", "ref",
+        out.printf(Locale.ROOT, "   %-20s %-5s %8s   %-8s %8s  %6s  %7s%n", "function", "dir", "GB/s", "ref",
                 "ref GB/s", "ratio", "target");
 
         Runnable sync = cl ? ocl::finish : () -> { };
@@ -231,7 +294,7 @@ public final class ActivationBench {
                     Pair p = new Pair(() -> b.logSoftmax(x, y), sig);
                     measureAndPrint(label, "log_softmax", "fwd", p, p, ref, sync, n, SOFTMAX_TARGET);
                 }
-                System.out.println("   (sigmoid* = soma's own sigmoid on the same " + opt.smRows + " x " + opt.smCols
+                out.println("   (sigmoid* = soma's own sigmoid on the same " + opt.smRows + " x " + opt.smCols
                         + " tensors)");
             }
         }
@@ -240,27 +303,34 @@ public final class ActivationBench {
     private void measureAndPrint(String backend, String name, String dir, Pair timed, Pair warm, String refName,
                                  Runnable sync, long elements, double target) {
         Row row = new Row(backend, name, dir, target);
+        row.refName = refName;
         rows.add(row);
+        done++;
+        if (progress != null) {
+            progress.printf(Locale.ROOT, "[%d/%d] %s %s on %s%n", done, Math.max(done, planned), name, dir, backend);
+            progress.flush();
+        }
         try {
             Measurement m = measure(timed, warm, sync, opt.repeat, opt.batches, warmups);
             double bytes = (double) elements * BYTES_PER_ELEMENT;
             row.gbps = bytes / m.fSeconds / 1e9;
             row.ratio = m.ratio;
+            row.refGbps = bytes / m.refSeconds / 1e9;
             String status = row.status();
-            System.out.printf(Locale.ROOT, "   %-20s %-5s %8.2f   %-8s %8.2f  %6.2f  %7s  %s%s%n", name, dir, row.gbps,
+            out.printf(Locale.ROOT, "   %-20s %-5s %8.2f   %-8s %8.2f  %6.2f  %7s  %s%s%n", name, dir, row.gbps,
                     refName, bytes / m.refSeconds / 1e9, m.ratio,
                     Double.isNaN(target) ? "-" : ">=" + fmt2(target), status,
                     notes(m));
         } catch (RuntimeException e) {
             row.error = firstLine(e.getMessage() == null ? e.toString() : e.getMessage());
-            System.out.printf(Locale.ROOT, "   %-20s %-5s    ERROR  %s%n", name, dir, row.error);
+            out.printf(Locale.ROOT, "   %-20s %-5s    ERROR  %s%n", name, dir, row.error);
             try {
                 sync.run();
             } catch (RuntimeException ignored) {
                 // the queue is reported broken by the next measurement, if at all
             }
         }
-        System.out.flush();
+        out.flush();
     }
 
     private String notes(Measurement m) {
@@ -387,6 +457,8 @@ public final class ActivationBench {
         final double target;
         double gbps = Double.NaN;
         double ratio = Double.NaN;
+        String refName;
+        double refGbps = Double.NaN;
         String error;
 
         Row(String backend, String name, String dir, double target) {
@@ -420,8 +492,8 @@ public final class ActivationBench {
         if (rows.isEmpty()) {
             return;
         }
-        System.out.println();
-        System.out.println("== Summary: ratio to the reference (ok = meets target, MISS = below, blank = no target)");
+        out.println();
+        out.println("== Summary: ratio to the reference (ok = meets target, MISS = below, blank = no target)");
         Map<String, Map<String, Row>> byName = new LinkedHashMap<>();
         for (Row r : rows) {
             byName.computeIfAbsent(r.name, k -> new LinkedHashMap<>()).put(r.backend + " " + r.dir, r);
@@ -433,8 +505,8 @@ public final class ActivationBench {
             h1.append(String.format(Locale.ROOT, " | %-21s", title));
             h2.append(String.format(Locale.ROOT, " | %-10s %-10s", "fwd", "deriv"));
         }
-        System.out.println(h1);
-        System.out.println(h2);
+        out.println(h1);
+        out.println(h2);
         for (Map.Entry<String, Map<String, Row>> e : byName.entrySet()) {
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "   %-20s", e.getKey()));
             for (String b : backendLabels) {
@@ -443,9 +515,9 @@ public final class ActivationBench {
                 line.append(String.format(Locale.ROOT, " | %-10s %-10s", fw == null ? "" : fw.cell(),
                         dv == null ? "" : dv.cell()));
             }
-            System.out.println(line.toString().stripTrailing());
+            out.println(line.toString().stripTrailing());
         }
-        System.out.println();
+        out.println();
         for (String b : backendLabels) {
             int pass = 0;
             int miss = 0;
@@ -466,18 +538,18 @@ public final class ActivationBench {
                     default -> err++;
                 }
             }
-            System.out.printf(Locale.ROOT, "   %-10s PASS %d, MISS %d, no target %d, ERROR %d%n",
+            out.printf(Locale.ROOT, "   %-10s PASS %d, MISS %d, no target %d, ERROR %d%n",
                     b.equals("java") ? "Java" : "OpenCL " + b, pass, miss, info, err);
             if (!missed.isEmpty()) {
                 StringBuilder line = new StringBuilder("      missed (' = derivative):");
                 for (String m : missed) {
                     if (line.length() + m.length() > 100) {
-                        System.out.println(line);
+                        out.println(line);
                         line = new StringBuilder("       ");
                     }
                     line.append(' ').append(m);
                 }
-                System.out.println(line);
+                out.println(line);
             }
         }
     }
