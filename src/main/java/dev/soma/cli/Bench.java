@@ -1,6 +1,7 @@
 package dev.soma.cli;
 
 import dev.soma.bench.ActivationBench;
+import dev.soma.bench.DenseMeasure;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -16,14 +17,23 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code soma bench}: the activation benchmark ({@link ActivationBench}, also {@code scripts/bench})
+ * {@code soma bench}: the activation benchmark ({@link ActivationBench}, also {@code scripts/bench}) and
+ * soma's own dense measurements ({@link DenseMeasure}; {@code scripts/bench-dense} adds the peers)
  * in-process, with a progress line per measurement on stderr and the figures optionally kept as JSON.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Throughput of every activation (forward and derivative), softmax and log-softmax on every "
-                + "backend, and its ratio to a plain reference measured on the same device in the same run.",
+        description = {"activations: throughput of every activation (forward and derivative), softmax and "
+                + "log-softmax on every backend, and its ratio to a plain reference measured on the same device in "
+                + "the same run.",
+                "dense: GFLOP/s of the fused dense forward (256x1024x1024) and square GEMM (512, 1024, 2048), "
+                + "fused dense+activation vs dense then an activation pass (relu, gelu), and the 784-512-256-10 "
+                + "softmax network at batch 256 (images/s, share of time moving data). Peers: scripts/bench-dense.",
                 "Progress goes to stderr, the tables to stdout (to stderr when the JSON goes to stdout)."})
 final class Bench implements Callable<Integer> {
+
+    @Option(names = "--suite", paramLabel = "SUITE", defaultValue = "all",
+            description = "activations, dense or all (default: all)")
+    String suite;
 
     @Option(names = "--size", paramLabel = "N",
             description = "elements per element-wise tensor (default 16777216 = 1<<24; 1<<20 with --quick)")
@@ -34,11 +44,12 @@ final class Bench implements Callable<Integer> {
     Integer repeat;
 
     @Option(names = "--batches", paramLabel = "B",
-            description = "timed batches per measurement, median taken (default 5; 1 with --quick)")
+            description = "timed batches per measurement, median taken (default 5 for activations, 9 for dense;"
+                    + " 1 with --quick)")
     Integer batches;
 
     @Option(names = "--only", paramLabel = "NAMES",
-            description = "comma-separated catalogue names (relu,gelu_tanh,...), softmax, log_softmax")
+            description = "activations: comma-separated catalogue names (relu,gelu_tanh,...), softmax, log_softmax")
     String only;
 
     @Option(names = "--device", paramLabel = "SELECTOR",
@@ -50,7 +61,8 @@ final class Bench implements Callable<Integer> {
             description = "softmax shape (default 256x4096; 32x4096 with --quick)")
     String softmax;
 
-    @Option(names = "--quick", description = "smoke run: small sizes, 1 call, 1 batch")
+    @Option(names = "--quick", description = "smoke run: small sizes (dense 64x256x256, square 128 and 256,"
+            + " network batch 32), 1 call, 1 batch")
     boolean quick;
 
     @Option(names = "--json", arity = "0..1", paramLabel = "FILE", fallbackValue = "-",
@@ -66,6 +78,13 @@ final class Bench implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        String su = suite.strip().toLowerCase(java.util.Locale.ROOT);
+        boolean acts = su.equals("all") || su.equals("activations");
+        boolean dense = su.equals("all") || su.equals("dense");
+        if (!acts && !dense) {
+            err.println("soma bench: --suite takes activations, dense or all, got '" + suite + "'");
+            return 2;
+        }
         List<String> args = new ArrayList<>();
         add(args, "--size", size);
         add(args, "--repeat", repeat);
@@ -73,21 +92,37 @@ final class Bench implements Callable<Integer> {
         add(args, "--only", only);
         add(args, "--device", device);
         add(args, "--softmax", softmax);
+        List<String> dargs = new ArrayList<>();
+        add(dargs, "--repeat", repeat);
+        add(dargs, "--batches", batches);
+        add(dargs, "--device", device);
         if (quick) {
             args.add("--quick");
+            dargs.add("--quick");
         }
         boolean jsonToStdout = "-".equals(json);
         PrintStream tables = jsonToStdout ? err : out;
-        ActivationBench.Report report;
+        PrintStream progress = noProgress ? null : err;
+        ActivationBench.Report report = null;
+        DenseMeasure.Report denseReport = null;
         try {
-            report = ActivationBench.run(args.toArray(String[]::new), tables, noProgress ? null : err);
+            if (acts) {
+                report = ActivationBench.run(args.toArray(String[]::new), tables, progress);
+            }
+            if (dense) {
+                if (acts) {
+                    tables.println();
+                }
+                denseReport = DenseMeasure.run(dargs.toArray(String[]::new), tables, progress);
+            }
         } catch (IllegalArgumentException e) {
             err.println("soma bench: " + e.getMessage());
             return 2;
         }
         tables.flush();
+        int rc = Math.max(report == null ? 0 : report.exitCode(), denseReport == null ? 0 : denseReport.exitCode());
         if (json != null) {
-            String doc = Probe.Json.write(toJson(report));
+            String doc = Probe.Json.write(toJson(report, denseReport, rc));
             if (jsonToStdout) {
                 out.println(doc);
                 out.flush();
@@ -102,10 +137,10 @@ final class Bench implements Callable<Integer> {
                 }
             }
         }
-        if (report.exitCode() != 0) {
+        if (rc != 0) {
             err.println("soma bench: nothing could be measured");
         }
-        return report.exitCode();
+        return rc;
     }
 
     private static void add(List<String> args, String name, Object value) {
@@ -115,41 +150,102 @@ final class Bench implements Callable<Integer> {
         }
     }
 
-    /** The report as one JSON object: the settings, then one object per measured line. */
+    /** The activation report as one JSON object. */
     static Map<String, Object> toJson(ActivationBench.Report r) {
+        return toJson(r, null, r.exitCode());
+    }
+
+    /**
+     * The reports as one JSON object: the settings (the activation ones at the top, the dense ones
+     * under "dense"), the backends, then one object per measured line ("suite" activations or dense).
+     */
+    static Map<String, Object> toJson(ActivationBench.Report r, DenseMeasure.Report d, int exitCode) {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("soma_version", Main.class.getPackage().getImplementationVersion());
-        root.put("benchmark", "activation");
+        root.put("benchmark", r != null && d != null ? "all" : r != null ? "activation" : "dense");
         Map<String, Object> settings = new LinkedHashMap<>();
-        settings.put("size", r.size());
-        settings.put("repeat", r.repeat() > 0 ? r.repeat() : "auto");
-        settings.put("batches", r.batches());
-        settings.put("softmax_rows", r.softmaxRows());
-        settings.put("softmax_cols", r.softmaxCols());
-        settings.put("quick", r.quick());
-        settings.put("device", r.device());
+        List<String> backends = new ArrayList<>();
+        List<Object> rows = new ArrayList<>();
+        double seconds = 0;
+        if (r != null) {
+            settings.put("size", r.size());
+            settings.put("repeat", r.repeat() > 0 ? r.repeat() : "auto");
+            settings.put("batches", r.batches());
+            settings.put("softmax_rows", r.softmaxRows());
+            settings.put("softmax_cols", r.softmaxCols());
+            settings.put("quick", r.quick());
+            settings.put("device", r.device());
+            backends.addAll(r.backends());
+            seconds += r.seconds();
+            for (ActivationBench.Measured m : r.results()) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("suite", "activations");
+                o.put("backend", m.backend());
+                o.put("function", m.function());
+                o.put("direction", m.direction());
+                o.put("gbps", m.gbps());
+                o.put("reference", m.reference());
+                o.put("reference_gbps", m.referenceGbps());
+                o.put("ratio", m.ratio());
+                o.put("target", m.target());
+                o.put("status", m.status());
+                o.put("error", m.error());
+                rows.add(o);
+            }
+        }
+        if (d != null) {
+            DenseMeasure.Options o = d.options();
+            Map<String, Object> ds = new LinkedHashMap<>();
+            ds.put("m", o.m);
+            ds.put("n", o.n);
+            ds.put("k", o.k);
+            List<Object> sq = new ArrayList<>();
+            for (int s : o.squares) {
+                sq.add(s);
+            }
+            ds.put("squares", sq);
+            ds.put("network", "784-512-256-10 softmax");
+            ds.put("network_batch", o.netBatch);
+            ds.put("repeat", o.repeat > 0 ? o.repeat : "auto");
+            ds.put("batches", o.batches);
+            ds.put("quick", o.quick);
+            ds.put("device", o.device);
+            if (r == null) {
+                settings.put("quick", o.quick);
+                settings.put("device", o.device);
+            }
+            settings.put("dense", ds);
+            for (String b : d.backends()) {
+                if (!backends.contains(b)) {
+                    backends.add(b);
+                }
+            }
+            seconds += d.seconds();
+            for (DenseMeasure.Row m : d.rows()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("suite", "dense");
+                row.put("backend", m.backend());
+                row.put("section", m.section());
+                row.put("measurement", m.measurement());
+                boolean gf = m.unit().equals("GFLOP/s");
+                row.put("gflops", gf ? m.value() : Double.NaN);
+                row.put("images_per_s", gf ? Double.NaN : m.value());
+                row.put("transfer_share", m.transferShare());
+                row.put("ratio", m.ratio());
+                row.put("target", m.target());
+                row.put("target_strict", m.strict());
+                row.put("status", m.status());
+                row.put("error", m.error());
+                rows.add(row);
+            }
+        }
         settings.put("cores", Runtime.getRuntime().availableProcessors());
         settings.put("java", System.getProperty("java.version"));
         root.put("settings", settings);
-        root.put("backends", r.backends());
-        List<Object> rows = new ArrayList<>();
-        for (ActivationBench.Measured m : r.results()) {
-            Map<String, Object> o = new LinkedHashMap<>();
-            o.put("backend", m.backend());
-            o.put("function", m.function());
-            o.put("direction", m.direction());
-            o.put("gbps", m.gbps());
-            o.put("reference", m.reference());
-            o.put("reference_gbps", m.referenceGbps());
-            o.put("ratio", m.ratio());
-            o.put("target", m.target());
-            o.put("status", m.status());
-            o.put("error", m.error());
-            rows.add(o);
-        }
+        root.put("backends", backends);
         root.put("results", rows);
-        root.put("seconds", r.seconds());
-        root.put("exit_status", r.exitCode());
+        root.put("seconds", seconds);
+        root.put("exit_status", exitCode);
         return root;
     }
 }
