@@ -294,13 +294,21 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
                             const float p0, const float p1,
                             global const float* slopes, const uint nslopes,
                             const ulong seed, const ulong index0) {
+#if ACT == SOMA_ACT_PRELU
+    /* a 2-D range over the rows x nslopes tensor (dimension 0 the column, 1 the row), so that no
+       work-item divides by the column count: integer division does not vectorise. The host takes
+       the leaky_relu program for a single slope. */
+    const uint col = get_global_id(0);
+    const uint gid = get_global_id(1) * nslopes + col;
+    if (col >= nslopes || gid >= n) {
+        return;
+    }
+    const float slope = slopes[col];
+#else
     const uint gid = get_global_id(0);
     if (gid >= n) {
         return;
     }
-#if ACT == SOMA_ACT_PRELU
-    const float slope = slopes[gid % nslopes]; /* the host passes index0 = 0 */
-#else
     const float slope = 0.0f;
 #endif
     y[gid] = (REAL) soma_act((ACC) x[gid], p0, p1, slope, index0 + (ulong) gid, seed);

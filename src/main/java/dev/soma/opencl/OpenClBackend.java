@@ -201,8 +201,15 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     @Override
     protected void doElementwise(ActivationFunction f, boolean derivative, ClTensor x, ClTensor y) {
         Activation a = f.activation();
-        Program p = program(ACTIVATIONS, activationOptions(a, derivative));
         float[] slopes = f.slopes();
+        float p0 = f.param(0);
+        if (a == Activation.PRELU && slopes.length == 1) {
+            // one slope for every column is leaky_relu with that slope: the same formula, 1-D
+            a = Activation.LEAKY_RELU;
+            p0 = slopes[0];
+            slopes = null;
+        }
+        Program p = program(ACTIVATIONS, activationOptions(a, derivative));
         cl_mem slopeMem = slopes == null ? noSlopes
                 : createBuffer((long) slopes.length * Sizeof.cl_float, Pointer.to(slopes), CL.CL_MEM_COPY_HOST_PTR);
         try {
@@ -212,13 +219,17 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
                 arg(k, 0, x.mem);
                 arg(k, 1, y.mem);
                 uintArg(k, 2, n);
-                floatArg(k, 3, f.param(0));
+                floatArg(k, 3, p0);
                 floatArg(k, 4, f.param(1));
                 arg(k, 5, slopeMem);
                 uintArg(k, 6, slopes == null ? 1 : slopes.length);
                 ulongArg(k, 7, f.seed());
                 ulongArg(k, 8, 0L);
-                launch(k, roundUp(n, elementwiseGroup), elementwiseGroup);
+                if (slopes == null) {
+                    launch(k, roundUp(n, elementwiseGroup), elementwiseGroup);
+                } else { // one slope per column: a 2-D range, column and row (see activations.cl)
+                    launchRowsByColumns(k, x.rows(), x.cols());
+                }
             }
         } finally {
             if (slopeMem != noSlopes) {
@@ -334,10 +345,14 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         int i = args(k, buffers);
         uintArg(k, i++, rows);
         uintArg(k, i, cols);
-        int group = (int) Math.min(elementwiseGroup, Integer.highestOneBit(cols));
-        int st = CL.clEnqueueNDRangeKernel(queue, k, 2, null, new long[] {roundUp(cols, group), rows},
-                new long[] {group, 1}, 0, null, null);
-        OpenClException.check(st, "clEnqueueNDRangeKernel");
+        launchRowsByColumns(k, rows, cols);
+    }
+
+    /** A 2-D range over a rows × cols matrix: dimension 0 the column (grouped), dimension 1 the row. */
+    private void launchRowsByColumns(cl_kernel k, int rows, int cols) {
+        int group = Math.min(elementwiseGroup, Integer.highestOneBit(cols));
+        OpenClException.check(CL.clEnqueueNDRangeKernel(queue, k, 2, null, new long[] {roundUp(cols, group), rows},
+                new long[] {group, 1}, 0, null, null), "clEnqueueNDRangeKernel");
     }
 
     private static int args(cl_kernel k, cl_mem... buffers) {
