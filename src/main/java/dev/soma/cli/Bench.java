@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
  * in-process, with a progress line per measurement on stderr and the figures optionally kept as JSON.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"activations: throughput of every activation (forward and derivative), softmax and "
+        description = {"Run the benchmarks (--suite activations, dense or all) and print figures and ratios.",
+                "activations: throughput of every activation (forward and derivative), softmax and "
                 + "log-softmax on every backend, and its ratio to a plain reference measured on the same device in "
                 + "the same run.",
                 "dense: GFLOP/s of the fused dense forward (256x1024x1024) and square GEMM (512, 1024, 2048), "
