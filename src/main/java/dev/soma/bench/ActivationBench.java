@@ -583,25 +583,11 @@ public final class ActivationBench {
 
         static Options parse(String[] args) {
             Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                String v = null;
-                int eq = a.indexOf('=');
-                if (a.startsWith("--") && eq > 0) {
-                    v = a.substring(eq + 1);
-                    a = a.substring(0, eq);
-                }
-                switch (a) {
-                    case "--quick" -> o.quick = true;
-                    case "-h", "--help" -> o.help = true;
-                    case "--size", "--repeat", "--batches", "--only", "--device", "--softmax" -> {
-                        if (v == null) {
-                            if (i + 1 >= args.length) {
-                                throw new IllegalArgumentException(a + " needs a value");
-                            }
-                            v = args[++i];
-                        }
+            BenchSupport.options(args, Set.of("--quick", "-h", "--help"),
+                    Set.of("--size", "--repeat", "--batches", "--only", "--device", "--softmax"), (a, v) -> {
                         switch (a) {
+                            case "--quick" -> o.quick = true;
+                            case "-h", "--help" -> o.help = true;
                             case "--size" -> o.size = positive(a, v);
                             case "--repeat" -> o.repeat = positive(a, v);
                             case "--batches" -> o.batches = positive(a, v);
@@ -616,10 +602,7 @@ public final class ActivationBench {
                             }
                             default -> o.only = names(v);
                         }
-                    }
-                    default -> throw new IllegalArgumentException("unknown argument " + args[i]);
-                }
-            }
+                    });
             if (o.size < 0) {
                 o.size = o.quick ? 1 << 20 : 1 << 24;
             }

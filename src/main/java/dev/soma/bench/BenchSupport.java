@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Set;
+import java.util.function.BiConsumer;
 
 /** What the benchmarks share: statistics, option parsing and the host's load. */
 public final class BenchSupport {
@@ -63,5 +65,36 @@ public final class BenchSupport {
             throw new IllegalArgumentException(name + " takes a positive integer, got '" + v + "'");
         }
         return (int) n;
+    }
+
+    /**
+     * Walks command-line options: each of {@code flags} is passed with a null value; each of
+     * {@code valued} takes its value from {@code --name=value} or the next argument.
+     *
+     * @throws IllegalArgumentException for an unknown option or a missing value
+     */
+    public static void options(String[] args, Set<String> flags, Set<String> valued, BiConsumer<String, String> on) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String v = null;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                v = a.substring(eq + 1);
+                a = a.substring(0, eq);
+            }
+            if (flags.contains(a) && v == null) {
+                on.accept(a, null);
+            } else if (valued.contains(a)) {
+                if (v == null) {
+                    if (i + 1 >= args.length) {
+                        throw new IllegalArgumentException(a + " needs a value");
+                    }
+                    v = args[++i];
+                }
+                on.accept(a, v);
+            } else {
+                throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
     }
 }

@@ -718,32 +718,18 @@ public final class DenseMeasure {
         /** @throws IllegalArgumentException for bad options */
         public static Options parse(String[] args) {
             Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                String v = null;
-                int eq = a.indexOf('=');
-                if (a.startsWith("--") && eq > 0) {
-                    v = a.substring(eq + 1);
-                    a = a.substring(0, eq);
-                }
-                switch (a) {
-                    case "--quick" -> o.quick = true;
-                    case "-h", "--help" -> o.help = true;
-                    case "--device", "--only", "--batches", "--repeat" -> {
-                        if (v == null) {
-                            if (i + 1 >= args.length) {
-                                throw new IllegalArgumentException(a + " needs a value");
-                            }
-                            v = args[++i];
-                        }
+            BenchSupport.options(args, Set.of("--quick", "-h", "--help"),
+                    Set.of("--device", "--only", "--batches", "--repeat"), (a, v) -> {
                         switch (a) {
+                            case "--quick" -> o.quick = true;
+                            case "-h", "--help" -> o.help = true;
                             case "--device" -> o.device = v.strip();
                             case "--batches" -> o.batches = positive(a, v);
                             case "--repeat" -> o.repeat = positive(a, v);
                             default -> {
                                 o.only = new LinkedHashSet<>();
-                                for (String s : v.split(",")) {
-                                    String t = s.strip().toLowerCase(Locale.ROOT);
+                                for (String part : v.split(",")) {
+                                    String t = part.strip().toLowerCase(Locale.ROOT);
                                     if (t.isEmpty()) {
                                         continue;
                                     }
@@ -758,10 +744,7 @@ public final class DenseMeasure {
                                 }
                             }
                         }
-                    }
-                    default -> throw new IllegalArgumentException("unknown argument " + args[i]);
-                }
-            }
+                    });
             if (o.quick) {
                 o.m = 64;
                 o.n = 256;
