@@ -49,11 +49,26 @@ static inline ACC soma_act(const ACC v, const float p0, const float p1, const fl
 #elif ACT == SOMA_ACT_GENERALIZED_LOGISTIC
     /* f = exp(-a*sp(-x)); f' = a*f*sigma(-x) */
     const ACC a = (ACC) p0;
+#if SOMA_FP64
     const ACC f = soma_exp(-a * soma_sp(-v));
 #if DERIV
     r = a * f * soma_sig(-v);
 #else
     r = f;
+#endif
+#else
+    /* a*sp(-x) = a*max(-x,0) + a*log1p(e^-|x|) with the first product exact as hi + lo: its rounding
+     * would cost a|x| ulp in the exponential */
+    const float e = soma_exp(-SOMA_FABS(v));
+    const float sh = v < 0 ? -v : 0.0f;
+    SOMA_TWO_PROD(a, sh, ph, pl0);
+    const float pl = SOMA_ISINF(ph) ? 0.0f : pl0;
+    const float f = soma_exp_hls(-ph, -(pl + a * soma_log1pu(e)), 0);
+#if DERIV
+    r = a * f * ((v <= 0 ? one : e) / (one + e));
+#else
+    r = f;
+#endif
 #endif
 
 #elif ACT == SOMA_ACT_TANH
@@ -115,8 +130,17 @@ static inline ACC soma_act(const ACC v, const float p0, const float p1, const fl
 #else
     const ACC w = fma(a, v, (ACC) p1); /* one rounding: no cancellation where w ~ 0 */
 #endif
-#if DERIV
+#if DERIV && SOMA_FP64
     r = (w > 0 && w < 1) ? a : (SOMA_ISNAN(w) ? w : zero);
+#elif DERIV
+    /* 0 < a x + b < 1 decided exactly, also where w rounded onto 0 or 1: fma keeps the sign of a x + b;
+     * a x + b - 1 = fma(a, x, u) + ue with b - 1 = u + ue (TwoSum) */
+    const float b1 = (ACC) p1;
+    const float u = b1 - 1.0f;
+    const float bb = u - b1;
+    const float ue = (b1 - (u - bb)) + (-1.0f - bb);
+    const float d1 = fma(a, v, u) + ue;
+    r = (w > 0 && d1 < 0) ? a : (SOMA_ISNAN(w) ? w : zero);
 #else
     r = w < 0 ? zero : (w > 1 ? one : w);
 #endif
@@ -157,7 +181,11 @@ static inline ACC soma_act(const ACC v, const float p0, const float p1, const fl
 #endif
 
 #elif ACT == SOMA_ACT_NOISY_RELU
-    const ACC w = v + (ACC) p0 * (ACC) soma_noise(seed, index);
+#if SOMA_FP64
+    const ACC w = v + (ACC) p0 * (ACC) soma_noise(seed, index); /* the product is exact in double */
+#else
+    const ACC w = fma((ACC) p0, (ACC) soma_noise(seed, index), v); /* one rounding */
+#endif
 #if DERIV
     r = w > 0 ? one : (SOMA_ISNAN(w) ? w : zero);
 #else
@@ -206,6 +234,7 @@ static inline ACC soma_act(const ACC v, const float p0, const float p1, const fl
 #endif
 
 #elif ACT == SOMA_ACT_GELU
+#if SOMA_FP64
 #if DERIV
     /* 0 at -inf and 1 at +inf (the formula gives inf*0 there) */
     const ACC cdf = K(0.5) * soma_erfc(-v * K(0x1.6a09e667f3bcdp-1));
@@ -215,31 +244,109 @@ static inline ACC soma_act(const ACC v, const float p0, const float p1, const fl
     /* 0.5*x*erfc(-x/sqrt2): full relative accuracy for x << 0 */
     r = soma_fix0(K(0.5) * v * soma_erfc(-v * K(0x1.6a09e667f3bcdp-1)), v);
 #endif
+#else
+    /* u = -x/sqrt2 as hi + lo: erfc's tail would turn the rounding of u into 2u^2 ulp */
+    SOMA_TWO_PROD(-v, 0x1.6a09e6p-1f, uh, ul0);
+    const float ul = SOMA_ISINF(uh) ? 0.0f : ul0 + (-v) * 0x1.9fcef4p-27f;
+#if DERIV
+    const float cdf = 0.5f * soma_erfc2(uh, ul, 0);
+    const float pdf = soma_exp_negsq(v, 0.5f);
+    const float rr = cdf + v * (pdf * 0x1.988454p-2f + pdf * -0x1.857936p-27f);
+    /* Phi(x) + x phi(x) cancels around its root x0 = -0.7517915: there d P(d), d = x - x0 */
+    const float d = (v - -0x1.80ead2p-1f) - 0x1.a03fd4p-27f;
+    const float near = SOMA_ROOT_POLY(d, 0x1.b9d990p-2f, 0x1.8d9a94p-2f, -0x1.2a2efap-6f, -0x1.d2fa46p-4f,
+            -0x1.e40896p-7f, 0x1.3e2f54p-6f, 0x1.297a32p-8f, -0x1.222148p-9f, -0x1.823462p-11f);
+    r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : (SOMA_FABS(d) < 0.25f ? near : rr);
+#else
+    /* erfc scaled by 2^24 where x < 0, so that a result down to the normal range keeps every bit */
+    const int sc = v < 0 ? 24 : 0;
+    r = soma_fix0((0.5f * v * soma_erfc2(uh, ul, sc)) * as_float((127 - sc) << 23), v);
+#endif
+#endif
 
 #elif ACT == SOMA_ACT_GELU_TANH
     /* 0.5x(1+tanh u) = x*sigma(2u), u = sqrt(2/pi)*x*(1 + 0.044715x^2) */
-#if DERIV
-    /* 0 / 1 beyond |x| > 1e4 (selected: no branch, so POCL vectorises) */
+#if SOMA_FP64
     const ACC x2 = v * v;
     const ACC z = K(2.0) * (K(0x1.9884533d43651p-1) * v * (one + K(0.044715) * x2));
+#if DERIV
     /* s + 2x u' s(1-s) over one denominator: (n w + 2x u' t)/w^2, n = z >= 0 ? 1 : t (one division:
      * two get paired into <2 x double> by clang's SLP vectoriser, and POCL's work-item vectoriser
-     * then gives up on the kernel) */
+     * then gives up on the kernel); 0 / 1 beyond |x| > 1e4 (selected: no branch, so POCL vectorises) */
     const ACC t = soma_exp(-SOMA_FABS(z));
     const ACC w = one + t;
     const ACC nw = (z >= 0 ? one : t) * w;
     const ACC du = K(0x1.9884533d43651p-1) * (one + K(0.134145) * x2);
-    const ACC rr = (nw + K(2.0) * v * du * t) / (w * w);
-    r = SOMA_FABS(v) > K(1e4) ? (v > 0 ? one : zero) : rr;
+    r = SOMA_FABS(v) > K(1e4) ? (v > 0 ? one : zero) : (nw + K(2.0) * v * du * t) / (w * w);
 #else
-    const ACC x2 = v * v;
-    const ACC z = K(2.0) * (K(0x1.9884533d43651p-1) * v * (one + K(0.044715) * x2));
     r = soma_fix0(v * soma_sig(z), v);
+#endif
+#else
+    /* z = 2u to about 2^-40 as hi + lo (its float rounding would cost |z| ulp in sigma's tail): x^2,
+     * 0.044715x^2, 1 + that (TwoSum) and the products carried as hi + lo; |x| > 1e4 clamped (z is
+     * beyond +-1e11 there, sigma is 0 or 1) */
+    const float vc = v < -1e4f ? -1e4f : (v > 1e4f ? 1e4f : v);
+    SOMA_TWO_PROD(vc, vc, x2, ql);
+    SOMA_TWO_PROD(x2, 0x1.6e4e26p-5f, m, ml);
+    const float mlo = ml + (ql * 0x1.6e4e26p-5f + x2 * 0x1.a9003ep-30f);
+    const float w1 = 1.0f + m;
+    const float wb = w1 - 1.0f;
+    const float wl = ((1.0f - (w1 - wb)) + (m - wb)) + mlo;
+    SOMA_TWO_PROD(vc, w1, y, yl0);
+    const float yl = yl0 + vc * wl;
+    SOMA_TWO_PROD(y, 0x1.988454p0f, zh, zl0);
+    const float zl = zl0 + (y * -0x1.857936p-25f + yl * 0x1.988454p0f);
+    /* t = e^-|z|, times 2^24 where z < 0 (ts): x t is still normal where t is not (see silu) */
+    const int neg = zh < 0;
+    const int sc = neg ? 24 : 0;
+    const float ts = soma_exp_hls(neg ? zh : -zh, neg ? zl : -zl, sc);
+    const float t = ts * as_float((127 - sc) << 23);
+    const float w = one + t;
+#if DERIV
+    const float du = 0x1.988454p-1f * (one + 0.134145f * x2);
+    const float rr = ((neg ? ts : one) * w + 2.0f * v * du * ts) / (w * w) * as_float((127 - sc) << 23);
+    /* the two terms cancel around the root x0 = -0.7524614: there d P(d), d = x - x0 */
+    const float d = (v - -0x1.8142a0p-1f) - 0x1.85a06cp-27f;
+    const float near = SOMA_ROOT_POLY(d, 0x1.b8bacep-2f, 0x1.8cd1a2p-2f, -0x1.029616p-6f, -0x1.d2b76cp-4f,
+            -0x1.104a90p-6f, 0x1.427270p-6f, 0x1.58c784p-8f, -0x1.38c118p-9f, -0x1.dff87ep-11f);
+    r = SOMA_FABS(v) > 1e4f ? (v > 0 ? one : zero) : (SOMA_FABS(d) < 0.25f ? near : rr);
+#else
+    r = soma_fix0(v * ((neg ? ts : one) / w) * as_float((127 - sc) << 23), v);
+#endif
 #endif
 
 #elif ACT == SOMA_ACT_SILU
+#if SOMA_FP64
     const ACC z = soma_fix0((ACC) p0 * v, v);
-#if DERIV
+#else
+    /* z = b x as hi + lo: its rounding would cost |z| ulp in sigma's tail and all bits at the root */
+    SOMA_TWO_PROD((float) p0, v, zh0, zl0);
+    const float z = soma_fix0(zh0, v);
+    const float zl = (SOMA_ISINF(zh0) || SOMA_ISNAN(zh0)) ? 0.0f : zl0;
+    const int neg = z < 0;
+#endif
+#if DERIV && !SOMA_FP64
+    /* t = e^-|z|, times 2^24 where z < 0 (ts), as in the forward direction */
+    const int sc = neg ? 24 : 0;
+    const float ts = soma_exp_hls(neg ? z : -z, neg ? zl : -zl, sc);
+    const float t = ts * as_float((127 - sc) << 23);
+    const float w = one + t;
+    const float s = (z >= 0 ? one : ts) / w;
+    const float sm = (z >= 0 ? t : one) / w;
+    const float rr = s * (one + z * sm) * as_float((127 - sc) << 23);
+    /* 1 + z(1 - sigma) cancels around the root z0 = -1.2784645: there d P(d), d = z - z0 */
+    const float d = (z - -0x1.474974p0f) + (zl - 0x1.bdf6fap-27f);
+    const float near = SOMA_ROOT_POLY(d, 0x1.be1410p-3f, 0x1.2c5634p-3f, 0x1.353eb6p-6f, -0x1.f2d0eap-7f,
+            -0x1.b0f822p-8f, 0x1.09f67cp-13f, 0x1.a2a0b6p-11f, 0x1.7cc34ep-13f, -0x1.55b834p-15f);
+    r = SOMA_ISINF(z) ? (z > 0 ? one : zero) : (SOMA_FABS(d) < 0.25f ? near : rr);
+#elif !SOMA_FP64
+    /* x t/(1+t), t = e^-|z|, with t scaled by 2^24 where z < 0 (t is subnormal below -87 while x t is
+     * not yet) and the product scaled back, exactly, at the end */
+    const int sc = neg ? 24 : 0;
+    const float ts = soma_exp_hls(neg ? z : -z, neg ? zl : -zl, sc);
+    const float t = ts * as_float((127 - sc) << 23);
+    r = soma_fix0(v * ((neg ? ts : one) / (one + t)) * as_float((127 - sc) << 23), v);
+#elif DERIV
     /* 1 / 0 at z = +-inf */
     const ACC t = soma_exp(-SOMA_FABS(z));
     const ACC w = one + t;
@@ -253,7 +360,14 @@ static inline ACC soma_act(const ACC v, const float p0, const float p1, const fl
 #elif ACT == SOMA_ACT_MISH
     /* T = tanh(softplus x) from one exponential e = e^-|x|; derivative without 1 - T^2 cancellation.
      * x <= 0: m = e(e+2), T = m/(m+2); x > 0: T = (1+2e)/(1+2e+2e^2). Both forms, then a select. */
+#if SOMA_FP64
     const ACC e = soma_exp(-SOMA_FABS(v));
+#else
+    /* e scaled by 2^24 for x <= 0, where x T ~ x e stays normal after e is subnormal (see silu) */
+    const int sc = v <= 0 ? 24 : 0;
+    const float es = soma_exp_hls(-SOMA_FABS(v), 0.0f, sc);
+    const float e = es * as_float((127 - sc) << 23);
+#endif
     const ACC m = e * (e + K(2.0));
     const ACC qn = m + K(2.0);
     const ACC a = one + K(2.0) * e;
@@ -264,12 +378,30 @@ static inline ACC soma_act(const ACC v, const float p0, const float p1, const fl
     const ACC num = neg ? m : a;
     const ACC q = neg ? qn : qp;
 #if DERIV
+#if SOMA_FP64
     const ACC w = neg ? v * e : v * (e * e);
     const ACC rr = num / q + K(4.0) * w * (one + e) / (q * q);
+#else
+    const float ms = es * (e + 2.0f);
+    const float w = neg ? v * es : v * (e * e);
+    const float rr = ((neg ? ms : num) / q + 4.0f * w * (one + e) / (q * q)) * as_float((127 - sc) << 23);
+#endif
+#if SOMA_FP64
     r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : rr;
 #else
+    /* the two terms cancel around the root x0 = -1.1924312: there d P(d), d = x - x0 */
+    const float d = (v - -0x1.31432cp0f) - -0x1.a25b08p-29f;
+    const float near = SOMA_ROOT_POLY(d, 0x1.115accp-2f, 0x1.a34a26p-3f, 0x1.574f14p-5f, -0x1.4c23bap-6f,
+            -0x1.0337e2p-6f, -0x1.b7ce88p-9f, 0x1.1fb944p-10f, 0x1.f8d19ap-11f, 0x1.d65e8ep-13f);
+    r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : (SOMA_FABS(d) < 0.5f ? near : rr);
+#endif
+#elif SOMA_FP64
     const ACC tt = num / q;
     r = neg ? soma_fix0(v * tt, v) : v * tt;
+#else
+    const float ms = es * (e + 2.0f);
+    const float tt = (neg ? ms : num) / q;
+    r = (neg ? soma_fix0(v * tt, v) : v * tt) * as_float((127 - sc) << 23);
 #endif
 
 #elif ACT == SOMA_ACT_HARD_SWISH

@@ -53,6 +53,23 @@
 #define SOMA_FABS(a) fabs(a)
 #endif
 
+/* log of a positive normal float from + - * / and the exponent bits, in float at either precision
+ * (noisy ReLU's noise uses it, and must give the same bits everywhere); JavaKernels.logf */
+static inline float soma_logf(float x) {
+    const int bits = as_int(x);
+    int e = ((bits >> 23) & 0xff) - 127;
+    float m = as_float((bits & 0x7fffff) | 0x3f800000);
+    const int big = m > 0x1.6a09e6p0f;
+    m = big ? m * 0.5f : m;
+    e = big ? e + 1 : e;
+    const float f = (m - 1.0f) / (m + 1.0f);
+    const float s = f * f;
+    const float p = 0x1.555556p-2f + s * (0x1.99999ap-3f + s * (0x1.24924ap-3f + s * (0x1.c71c72p-4f
+            + s * 0x1.745d18p-4f)));
+    const float lm = 2.0f * f + 2.0f * f * (s * p);
+    return ((float) e * 0x1.7f7d1cp-20f + lm) + (float) e * 0x1.62e4p-1f;
+}
+
 #if SOMA_FP64
 
 /* e^x for x in [-708, 709] (0 below, +inf above; NaN gives NaN): Cody-Waite reduction, Taylor degree 12,
@@ -258,46 +275,215 @@ static inline double soma_exp_negsq(double x, double c) {
 
 #else /* ACC = float */
 
+/* soma's float elementary functions (precision fast): + - * / and exponent bits only, no vendor
+ * exp/erf/..., so that every device gives the same bits (FP_CONTRACT is off; the host asks for
+ * correctly rounded / where the device offers it). Branch-free: every arm is computed, then selected. */
+
+/* x = k ln2 + r, |r| <= ln2/2, for |x| <= 150: k by the 1.5*2^23 rounding trick; ln2 split so that
+ * k * LN2_HI is exact (15 + 8 bits) and x - k LN2_HI is exact (Sterbenz) */
+#define SOMA_LN2_HI 0x1.62e4p-1f
+#define SOMA_LN2_LO 0x1.7f7d1cp-20f
+#define SOMA_REDUCE(a, kd, k, r) \
+    float kd = (a) * 0x1.715476p0f + 0x1.8p23f; \
+    const int k = as_int(kd) - 0x4b400000; \
+    kd = kd - 0x1.8p23f; \
+    const float r = ((a) - kd * SOMA_LN2_HI) - kd * SOMA_LN2_LO
+
+/* e^r - 1 - r over r^2 for |r| <= ln2/2: Taylor to r^8 (remainder < 2^-30 relative) */
+static inline float soma_expm1_tail(float r) {
+    return 0x1.0p-1f + r * (0x1.555556p-3f + r * (0x1.555556p-5f + r * (0x1.111112p-7f
+            + r * (0x1.6c16c2p-10f + r * (0x1.a01a02p-13f + r * 0x1.a01a02p-16f)))));
+}
+
+/* 2^k for k in [-252, 254], as the product of two normal powers of two */
+#define SOMA_SCALE(p, k) ((p) * as_float((((k) >> 1) + 127) << 23) * as_float((((k) - ((k) >> 1)) + 127) << 23))
+
+/* e^x: 0 below -104 (the float result flushes there anyway), +inf above 89, NaN gives NaN; within
+ * 1 ulp (1 + (r + r^2 q): one rounding of a sum whose small part is good to 2^-26) */
 static inline float soma_exp(float x) {
-    return exp(x);
+    const float a = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+    SOMA_REDUCE(a, kd, k, r);
+    const float p = 1.0f + (r + r * (r * soma_expm1_tail(r)));
+    return SOMA_SCALE(p, k);
 }
 
-#define soma_expm1(x) expm1(x)
-#define soma_log1pu(x) log1p(x)
-#define soma_atan(x) atan(x)
-#define soma_gd(x) (2.0f * atan(soma_tanh(0.5f * (x))))
-#define soma_erf(x) erf(x)
-#define soma_erfc(x) erfc(x)
-
-/* tanh that reaches +-1 exactly: some float libraries (POCL) stop one ulp short of 1 even at inf */
-static inline float soma_tanh(float x) {
-    return SOMA_FABS(x) > 9.1f ? SOMA_COPYSIGN(1.0f, x) : tanh(x);
+/* e^(hi + lo) 2^s for |lo| <= 2: lo joins after the reduction of hi, so the rounding of hi + lo costs
+ * nothing (hi - k ln2 is exact for |hi| >= 1); s = 24 keeps a result down to 2^-150 normal (the caller
+ * multiplies, then scales back by 2^-24 exactly) */
+static inline float soma_exp_hls(float hi, float lo, int s) {
+    const float x = hi + lo;
+    const float a = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+    float kd = a * 0x1.715476p0f + 0x1.8p23f;
+    const int k = as_int(kd) - 0x4b400000 + s;
+    kd = kd - 0x1.8p23f;
+    const float r = ((hi - kd * SOMA_LN2_HI) - kd * SOMA_LN2_LO) + lo;
+    const float p = 1.0f + (r + r * (r * soma_expm1_tail(r)));
+    const float e = SOMA_SCALE(p, k);
+    return x < -104.0f ? 0.0f : (x > 89.0f ? (float) INFINITY : e);
 }
 
-/* e^(-c*x^2) for c = 1 or 1/2 with x^2 carried as hi + lo, so the rounding of x^2 (relative
- * 2^-24, amplified by c*x^2 in the exponential) does not cost up to ~100 ulp in the tails */
+/* d (c0 + c1 d + ... + c8 d^8): a derivative next to its root x0, d = x - x0 (the coefficients are
+ * fitted by scripts/fit-roots.py; there the derivative's terms cancel, and float would lose every bit) */
+#define SOMA_ROOT_POLY(d, c0, c1, c2, c3, c4, c5, c6, c7, c8) ((d) * ((c0) + (d) * ((c1) + (d) * ((c2) \
+        + (d) * ((c3) + (d) * ((c4) + (d) * ((c5) + (d) * ((c6) + (d) * ((c7) + (d) * (c8))))))))))
+
+/* a*b = hi + lo exactly */
+#define SOMA_TWO_PROD(a, b, hi, lo) const float hi = (a) * (b); const float lo = fma((a), (b), -hi)
+
+/* e^x - 1 with full relative accuracy: q = e^r - 1, then 2 (2^(k-1) q + (2^(k-1) - 1/2)); q itself
+ * where k = 0 (tiny x exact) and x for zeros (keeps -0); -1 below -18 (e^x < ulp(1)/4 there) */
+static inline float soma_expm1(float x) {
+    const float a = x < -18.0f ? -18.0f : (x > 89.0f ? 89.0f : x);
+    SOMA_REDUCE(a, kd, k, r);
+    const float q = r + r * (r * soma_expm1_tail(r));
+    const float t = as_float((k - 1 + 127) << 23);
+    const float e = 2.0f * (t * q + (t - 0.5f));
+    return k == 0 ? (x == 0 ? x : q) : e; /* -0 + +0 is +0: zeros selected */
+}
+
+/* e^(-c x^2) for c = 1 or 1/2, with x^2 carried as hi + lo (the rounding of x^2 would cost up to
+ * ~100 ulp in the tails): e^(-c hi) (1 - c lo) */
 static inline float soma_exp_negsq(float x, float c) {
-    float hi = x * x;
-    float lo = fma(x, x, -hi);
-    float e = exp(-c * hi);
+    const float hi = x * x;
+    const float lo = fma(x, x, -hi);
+    const float e = soma_exp(-c * hi);
     return SOMA_ISINF(hi) ? 0.0f : e - e * (c * lo);
 }
 
-/* log of a positive normal float from + - * / and the exponent bits. */
 static inline float soma_log(float x) {
-    int bits = as_int(x);
-    int e = ((bits >> 23) & 0xff) - 127;
-    float m = as_float((bits & 0x7fffff) | 0x3f800000);
-    int big = m > 0x1.6a09e6p0f;
-    m = big ? m * 0.5f : m;
-    e = big ? e + 1 : e;
-    float f = (m - 1.0f) / (m + 1.0f);
-    float s = f * f;
-    float p = 0x1.555556p-2f + s * (0x1.99999ap-3f + s * (0x1.24924ap-3f + s * (0x1.c71c72p-4f
-            + s * 0x1.745d18p-4f)));
-    float lm = 2.0f * f + 2.0f * f * (s * p);
-    return (float) e * 0x1.62e430p-1f + lm;
+    return soma_logf(x);
 }
+
+/* log(1 + x) for x in [0, 1] (NaN gives NaN): 2 atanh f with f = x/(2+x) below sqrt2 - 1, else
+ * ln2 + 2 atanh f with f = (x-1)/(x+3); |f| <= 0.1716, atanh's series to f^11 */
+static inline float soma_log1pu(float x) {
+    const int big = x > 0x1.a8279ap-2f;
+    const float f = (x - (big ? 1.0f : 0.0f)) / (x + (big ? 3.0f : 2.0f));
+    const float s = f * f;
+    const float p = 0x1.555556p-2f + s * (0x1.99999ap-3f + s * (0x1.24924ap-3f + s * (0x1.c71c72p-4f
+            + s * 0x1.745d18p-4f)));
+    const float lm = 2.0f * f + 2.0f * f * (s * p);
+    return (lm + (big ? SOMA_LN2_LO : 0.0f)) + (big ? SOMA_LN2_HI : 0.0f);
+}
+
+/* tanh x = -m/(2+m), m = expm1(-2|x|), with the sign of x (keeps -0; +-inf give +-1) */
+static inline float soma_tanh(float x) {
+    const float m = soma_expm1(-2.0f * SOMA_FABS(x));
+    return SOMA_COPYSIGN(-m / (2.0f + m), x);
+}
+
+/* atan of t in [-0.4143, 0.4143] minus t, over t: Cephes atanf's polynomial in z = t^2 */
+static inline float soma_atan_poly(float t) {
+    const float z = t * t;
+    return (((8.05374449538e-2f * z - 1.38776856032e-1f) * z + 1.99777106478e-1f) * z - 3.33329491539e-1f) * z * t;
+}
+
+/* atan, branch-free: |x| > tan(3pi/8): pi/2 + atan(-1/|x|); |x| > tan(pi/8): pi/4 +
+ * atan((|x|-1)/(|x|+1)); else atan |x|; the multiple of pi/4 carried as hi + lo */
+static inline float soma_atan(float x) {
+    const float ax = SOMA_FABS(x);
+    const int big = ax > 0x1.3504f4p1f;
+    const int mid = ax > 0x1.a8279ap-2f;
+    const float t = (big ? -1.0f : (mid ? ax - 1.0f : ax)) / (big ? ax : (mid ? ax + 1.0f : 1.0f));
+    const float y0 = big ? 0x1.921fb6p0f : (mid ? 0x1.921fb6p-1f : 0.0f);
+    const float c = big ? -0x1.777a5cp-25f : (mid ? -0x1.777a5cp-26f : 0.0f);
+    return SOMA_COPYSIGN(y0 + ((t + soma_atan_poly(t)) + c), x);
+}
+
+/* gd x = 2 atan(tanh(x/2)) from one expm1 and one division (as the double version): m = expm1(-|x|),
+ * tanh(|x|/2) = -m/(2+m); beyond |x| > 0.8814 (tanh(|x|/2) > tan(pi/8)), atan(tanh(|x|/2)) = pi/4 +
+ * atan(-e^-|x|), e^-|x| = 1 + m */
+static inline float soma_gd(float x) {
+    const float ax = SOMA_FABS(x);
+    const float m = soma_expm1(-ax);
+    const int mid = ax > 0x1.c34366p-1f;
+    const float t = (mid ? -(1.0f + m) : -m) / (mid ? 1.0f : 2.0f + m);
+    const float y0 = mid ? 0x1.921fb6p-1f : 0.0f;
+    const float c = mid ? -0x1.777a5cp-26f : 0.0f;
+    return SOMA_COPYSIGN(2.0f * (y0 + ((t + soma_atan_poly(t)) + c)), x);
+}
+
+/* erf / erfc after FDLIBM s_erf.c evaluated in float: the interval's coefficients are selected and
+ * one rational evaluated in the interval's variable (x^2; |x|-1; 1/x^2) */
+#define SOMA_ERSEL(a, b, c, d) (i1 ? (a) : (i2 ? (b) : (i3 ? (c) : (d))))
+static inline float soma_erf_ratio(float t, int i1, int i2, int i3) {
+    float n = SOMA_ERSEL(0.0f, 0.0f, -9.81432934e+00f, 0.0f);
+    n = n * t + SOMA_ERSEL(0.0f, -2.16637559e-03f, -8.12874355e+01f, -4.83519191e+02f);
+    n = n * t + SOMA_ERSEL(0.0f, 3.54783043e-02f, -1.84605093e+02f, -1.02509513e+03f);
+    n = n * t + SOMA_ERSEL(-2.37630167e-05f, -1.10894694e-01f, -1.62396669e+02f, -6.37566443e+02f);
+    n = n * t + SOMA_ERSEL(-5.77027030e-03f, 3.18346620e-01f, -6.23753325e+01f, -1.60636385e+02f);
+    n = n * t + SOMA_ERSEL(-2.84817496e-02f, -3.72207876e-01f, -1.05586262e+01f, -1.77579549e+01f);
+    n = n * t + SOMA_ERSEL(-3.25042107e-01f, 4.14856118e-01f, -6.93858573e-01f, -7.99283238e-01f);
+    n = n * t + SOMA_ERSEL(1.28379167e-01f, -2.36211856e-03f, -9.86494404e-03f, -9.86494292e-03f);
+    float d = SOMA_ERSEL(0.0f, 0.0f, -6.04244152e-02f, 0.0f);
+    d = d * t + SOMA_ERSEL(0.0f, 0.0f, 6.57024977e+00f, -2.24409524e+01f);
+    d = d * t + SOMA_ERSEL(0.0f, 1.19844998e-02f, 1.08635006e+02f, 4.74528541e+02f);
+    d = d * t + SOMA_ERSEL(-3.96022828e-06f, 1.36370839e-02f, 4.29008140e+02f, 2.55305041e+03f);
+    d = d * t + SOMA_ERSEL(1.32494738e-04f, 1.26171220e-01f, 6.45387272e+02f, 3.19985822e+03f);
+    d = d * t + SOMA_ERSEL(5.08130628e-03f, 7.18286544e-02f, 4.34565877e+02f, 1.53672959e+03f);
+    d = d * t + SOMA_ERSEL(6.50222500e-02f, 5.40397918e-01f, 1.37657754e+02f, 3.25792513e+02f);
+    d = d * t + SOMA_ERSEL(3.97917224e-01f, 1.06420880e-01f, 1.96512717e+01f, 3.03380607e+01f);
+    d = d * t + 1.0f;
+    return n / d;
+}
+#undef SOMA_ERSEL
+
+/* erfc(u) 2^s ~ e^(-z^2-0.5625) e^((z-u)(z+u) + R/S) 2^s / u for u = hi + lo in [1.25, 10]: z = hi
+ * with the low 13 bits cleared, so that z^2 (22 bits) and z^2 + 0.5625 are exact; (z-u)(z+u) =
+ * (z-hi)(z+hi) - 2 hi lo; inv = 1/hi */
+static inline float soma_erfc_tail(float hi, float lo, float inv, float ratio, int s) {
+    const float z = as_float(as_int(hi) & (int) 0xffffe000);
+    const float small = ((z - hi) * (z + hi) - 2.0f * hi * lo) + ratio;
+    return soma_exp_hls(-z * z - 0.5625f, small, s) * (inv - lo * inv * inv);
+}
+
+/* erf / erfc of u = hi + lo (|lo| <= ulp(hi)/2; lo = 0 for a plain float): the classes pick the
+ * interval of |hi| */
+static inline float soma_erf2(float hi, float lo) {
+    const float ax = SOMA_FABS(hi);
+    const float alo = ax > 10.0f ? 0.0f : (hi < 0 ? -lo : lo);
+    const int i1 = ax < 0.84375f;
+    const int i2 = ax < 1.25f;
+    const int i3 = ax < 0x1.6db6dcp1f;
+    const float axt = ax > 10.0f ? 10.0f : ax;
+    const float inv = 1.0f / axt;
+    const float t = i1 ? ax * ax : (i2 ? (ax - 1.0f) + alo : inv * inv);
+    const float ratio = soma_erf_ratio(t, i1, i2, i3);
+    const float tail = soma_erfc_tail(axt, alo, inv, ratio, 0);
+    const float r = i2 ? 0x1.b0ac16p-1f + ratio : (ax >= 4.0f ? 1.0f : 1.0f - tail);
+    const float u = hi + lo;
+    return i1 ? (u == 0 ? hi : u + u * ratio) : SOMA_COPYSIGN(r, hi); /* keeps -0 */
+}
+
+/* erfc(hi + lo) 2^s (s = 0 or 24: the caller scales back, so that a tiny product keeps its bits) */
+static inline float soma_erfc2(float hi, float lo, int s) {
+    const float ax = SOMA_FABS(hi);
+    const float alo = ax > 10.0f ? 0.0f : (hi < 0 ? -lo : lo);
+    const int i1 = ax < 0.84375f;
+    const int i2 = ax < 1.25f;
+    const int i3 = ax < 0x1.6db6dcp1f;
+    const float axt = ax > 10.0f ? 10.0f : ax;
+    const float inv = 1.0f / axt;
+    const float t = i1 ? ax * ax : (i2 ? (ax - 1.0f) + alo : inv * inv);
+    const float ratio = soma_erf_ratio(t, i1, i2, i3);
+    const float tail = soma_erfc_tail(axt, alo, inv, ratio, s);
+    const float two_s = as_float((s + 127) << 23);
+    const float x = hi + lo;
+    const float y = x * ratio;
+    const float r1a = 1.0f - (x + y);
+    const float r1b = 0.5f - (y + (x - 0.5f));
+    const float r2a = (1.0f - 0x1.b0ac16p-1f) - ratio;
+    const float r2b = 1.0f + (0x1.b0ac16p-1f + ratio);
+    const float r3a = ax > 10.0f ? 0.0f : tail;
+    const float r3b = 2.0f - tail * as_float((127 - s) << 23);
+    const float r1 = x < 0.25f ? r1a : r1b;
+    const float r2 = hi >= 0 ? r2a : r2b;
+    const float r3 = hi > 0 ? r3a : r3b * two_s;
+    return i1 ? r1 * two_s : (i2 ? r2 * two_s : r3);
+}
+
+#define soma_erf(x) soma_erf2((x), 0.0f)
+#define soma_erfc(x) soma_erfc2((x), 0.0f, 0)
 
 #endif
 
@@ -372,33 +558,31 @@ static inline ulong soma_mix64(ulong z) {
     return z ^ (z >> 31);
 }
 
-/* Acklam's inverse normal CDF for p in (0,1), from + - * / sqrt and soma_log only; branch-free (both
- * rationals, one log, one divide), the same values as JavaKernels.inverseNormal */
-static inline ACC soma_inverse_normal(ACC p) {
-    const int lo = p < K(0.02425);
-    const int hi = p > K(1.0) - K(0.02425);
-    const ACC pt = lo ? p : (hi ? K(1.0) - p : K(0.5));
-    const ACC q = sqrt(K(-2.0) * soma_log(pt));
-    const ACC tn = ((((K(-7.784894002430293e-03) * q + K(-3.223964580411365e-01)) * q + K(-2.400758277161838e+00)) * q
-            + K(-2.549732539343734e+00)) * q + K(4.374664141464968e+00)) * q + K(2.938163982698783e+00);
-    const ACC td = (((K(7.784695709041462e-03) * q + K(3.224671290700398e-01)) * q + K(2.445134137142996e+00)) * q
-            + K(3.754408661907416e+00)) * q + K(1.0);
-    const ACC c = p - K(0.5);
-    const ACC r = c * c;
-    const ACC cn = (((((K(-3.969683028665376e+01) * r + K(2.209460984245205e+02)) * r + K(-2.759285104469687e+02)) * r
-            + K(1.383577518672690e+02)) * r + K(-3.066479806614716e+01)) * r + K(2.506628277459239e+00)) * c;
-    const ACC cd = ((((K(-5.447609879822406e+01) * r + K(1.615858368580409e+02)) * r + K(-1.556989798598866e+02)) * r
-            + K(6.680131188771972e+01)) * r + K(-1.328068155288572e+01)) * r + K(1.0);
+/* Acklam's inverse normal CDF for p in (0,1), in float from + - * / sqrt and soma_logf only (so it
+ * gives the same bits at either precision and on every device with correctly rounded / and sqrt);
+ * branch-free (both rationals, one log, one divide), the same operations as JavaKernels.inverseNormal */
+static inline float soma_inverse_normal(float p) {
+    const int lo = p < 0.02425f;
+    const int hi = p > 1.0f - 0.02425f;
+    const float pt = lo ? p : (hi ? 1.0f - p : 0.5f);
+    const float q = sqrt(-2.0f * soma_logf(pt));
+    const float tn = ((((-7.784894002430293e-03f * q + -3.223964580411365e-01f) * q + -2.400758277161838e+00f) * q
+            + -2.549732539343734e+00f) * q + 4.374664141464968e+00f) * q + 2.938163982698783e+00f;
+    const float td = (((7.784695709041462e-03f * q + 3.224671290700398e-01f) * q + 2.445134137142996e+00f) * q
+            + 3.754408661907416e+00f) * q + 1.0f;
+    const float c = p - 0.5f;
+    const float r = c * c;
+    const float cn = (((((-3.969683028665376e+01f * r + 2.209460984245205e+02f) * r + -2.759285104469687e+02f) * r
+            + 1.383577518672690e+02f) * r + -3.066479806614716e+01f) * r + 2.506628277459239e+00f) * c;
+    const float cd = ((((-5.447609879822406e+01f * r + 1.615858368580409e+02f) * r + -1.556989798598866e+02f) * r
+            + 6.680131188771972e+01f) * r + -1.328068155288572e+01f) * r + 1.0f;
     return (lo ? tn : (hi ? -tn : cn)) / (lo || hi ? td : cd);
 }
 
-/* n ~ N(0,1) for (seed, index), rounded to float: z = mix64(mix64(seed) + index*phi64), u in (0,1) */
+/* n ~ N(0,1) for (seed, index): z = mix64(mix64(seed) + index*phi64), u = (top 23 bits of z + 1/2) 2^-23
+ * in (0,1), exact in float; |n| <= 5.33 */
 static inline float soma_noise(ulong seed, ulong index) {
-    ulong z = soma_mix64(soma_mix64(seed) + index * 0x9E3779B97F4A7C15UL);
-#if SOMA_FP64
-    double u = ((double) (z >> 12) + 0.5) * 0x1.0p-52;
-#else
-    float u = ((float) (uint) (z >> 41) + 0.5f) * 0x1.0p-23f;
-#endif
-    return (float) soma_inverse_normal(u);
+    const ulong z = soma_mix64(soma_mix64(seed) + index * 0x9E3779B97F4A7C15UL);
+    const float u = ((float) (uint) (z >> 41) + 0.5f) * 0x1.0p-23f;
+    return soma_inverse_normal(u);
 }

@@ -17,6 +17,9 @@ public interface Backend extends AutoCloseable {
 
     BackendInfo info();
 
+    /** How this backend computes: {@link Precision#EXACT} on the pure-Java path, else as opened. */
+    Precision precision();
+
     /** A new zero-filled tensor. */
     Tensor tensor(int rows, int cols);
 

@@ -47,14 +47,25 @@ public final class Soma {
     private Soma() {
     }
 
-    /** The backend the configuration asks for ({@value #PROPERTY}, {@value #ENV}, else {@code auto}). */
+    /**
+     * The backend the configuration asks for ({@value #PROPERTY}, {@value #ENV}, else {@code auto}), at
+     * the configured {@link Precision}.
+     */
     public static Backend open() {
         return open(configuredSelector());
     }
 
-    /** The backend {@code selector} names; see the class comment for the values. */
+    /** The backend {@code selector} names (see the class comment), at the configured {@link Precision}. */
     public static Backend open(String selector) {
-        return open(selector, Soma::devices, KernelSources.classpath());
+        return open(selector, Precision.configured());
+    }
+
+    /**
+     * The backend {@code selector} names, computing at {@code precision} on OpenCL ({@link Precision#EXACT}
+     * needs a device with {@code cl_khr_fp64}; {@code auto} passes over one without it).
+     */
+    public static Backend open(String selector, Precision precision) {
+        return open(selector, precision, Soma::devices, KernelSources.classpath());
     }
 
     /** The pure-Java path. */
@@ -98,7 +109,12 @@ public final class Soma {
 
     /** Selection with its inputs made explicit, so that tests can give it a broken discovery or kernels. */
     static Backend open(String selector, Supplier<Discovery> found, KernelSources sources) {
+        return open(selector, Precision.configured(), found, sources);
+    }
+
+    static Backend open(String selector, Precision precision, Supplier<Discovery> found, KernelSources sources) {
         Checks.notNull(selector, "device selector");
+        Checks.notNull(precision, "precision");
         String sel = selector.strip();
         String key = sel.toLowerCase(Locale.ROOT);
         if (key.isEmpty()) {
@@ -109,7 +125,7 @@ public final class Soma {
         }
         Discovery d = found.get();
         if (key.equals("auto")) {
-            return auto(d, sources);
+            return auto(d, precision, sources);
         }
         List<Discovery.Device> candidates = new ArrayList<>();
         Matcher m = INDEX.matcher(key);
@@ -141,7 +157,7 @@ public final class Soma {
         List<String> reasons = new ArrayList<>();
         for (Discovery.Device c : candidates) {
             try {
-                return OpenClBackend.open(c, sources, sel, reasons);
+                return OpenClBackend.open(c, sources, precision, sel, reasons);
             } catch (OpenClException e) {
                 last = e;
                 reasons.add(c + ": " + firstLine(e.getMessage()));
@@ -151,7 +167,7 @@ public final class Soma {
                 + String.join("; ", reasons), last);
     }
 
-    private static Backend auto(Discovery d, KernelSources sources) {
+    private static Backend auto(Discovery d, Precision precision, KernelSources sources) {
         List<String> reasons = new ArrayList<>();
         if (d.devices().isEmpty()) {
             reasons.add(d.problem() == null ? "no OpenCL device" : d.problem());
@@ -162,7 +178,7 @@ public final class Soma {
                 continue;
             }
             try {
-                Backend b = OpenClBackend.open(c, sources, "auto", reasons);
+                Backend b = OpenClBackend.open(c, sources, precision, "auto", reasons);
                 if (!reasons.isEmpty()) {
                     LOG.log(System.Logger.Level.WARNING, "soma: running on " + b.info() + " because "
                             + String.join("; ", reasons));

@@ -1,6 +1,7 @@
 package dev.soma;
 
 import dev.soma.opencl.OpenClBackend;
+import dev.soma.reference.Backends;
 import dev.soma.reference.Reference;
 import dev.soma.reference.Ulp;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -13,19 +14,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Both families of softmax kernels on every OpenCL device, whatever the device would pick by itself:
  * the split kernels (CPUs) and the work-group-per-row kernels (GPUs), so that the GPU path is tested
- * on POCL too. Bar: 1 ULP of the Commons Math double reference on a device that computes in double
- * (both families sum in double and round once), else the issue's 16 ULP.
+ * on POCL too, at each precision the device offers. Bar: 1 ULP of the Commons Math double reference
+ * at {@link Precision#EXACT} (both families sum in double and round once), else the issue's 16 ULP.
  */
 class RowKernelsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"split", "group"})
     void bothRowKernelFamiliesMatchTheReference(String family) {
-        for (String selector : DeviceTests.openClSelectorsOrSkip()) {
+        DeviceTests.openClSelectorsOrSkip();
+        for (String label : Backends.openClLabelsWithExact()) {
             String before = System.getProperty(OpenClBackend.ROW_KERNELS_PROPERTY);
             System.setProperty(OpenClBackend.ROW_KERNELS_PROPERTY, family);
-            try (Backend b = DeviceTests.openCl(selector)) {
-                double bar = ((OpenClBackend) b).device().fp64() ? 1 : 16;
+            try (Backend b = Backends.openCl(label)) {
+                double bar = b.precision() == Precision.EXACT ? 1 : 16;
                 check(b, family, bar);
             } finally {
                 if (before == null) {

@@ -4,6 +4,7 @@ import dev.soma.AbstractBackend;
 import dev.soma.AbstractTensor;
 import dev.soma.ActivationFunction;
 import dev.soma.BackendInfo;
+import dev.soma.Precision;
 import dev.soma.Broadcast;
 
 import java.util.List;
@@ -39,6 +40,12 @@ public final class CpuBackend extends AbstractBackend<CpuBackend.CpuTensor> {
     @Override
     public BackendInfo info() {
         return info;
+    }
+
+    /** Always {@link Precision#EXACT}: the Java path evaluates every formula in double and rounds once. */
+    @Override
+    public Precision precision() {
+        return Precision.EXACT;
     }
 
     @Override

@@ -778,10 +778,12 @@ public final class JavaKernels {
     }
 
     /**
-     * Noisy ReLU's n ~ N(0,1) for ({@code seed}, {@code index}): bit-identical to the kernel's on
-     * devices that compute in double. Bits: {@code z = mix64(mix64(seed) + index·φ64)}; uniform
-     * {@code u = (z>>>12 + ½)·2^−52} in (0,1), exactly representable; n = Φ^−1(u) by Acklam's
-     * rational approximation (relative error below 1.2e-9) in double, rounded to float.
+     * Noisy ReLU's n ~ N(0,1) for ({@code seed}, {@code index}): bit-identical to the kernel's
+     * {@code soma_noise} at either precision. Bits: {@code z = mix64(mix64(seed) + index·φ64)};
+     * uniform {@code u = (z>>>41 + ½)·2^−23} in (0,1), exactly representable in float; n = Φ^−1(u)
+     * by Acklam's rational approximation (relative error below 1.2e-9), evaluated in float from
+     * +, −, ×, ÷, √ and {@link #logf} only, so that every backend and precision gives the same bits
+     * (|n| ≤ 5.33).
      */
     public static float noise(long seed, long index) {
         return noiseKeyed(mix64(seed), index);
@@ -789,49 +791,46 @@ public final class JavaKernels {
 
     static float noiseKeyed(long key, long index) {
         long z = mix64(key + index * GOLDEN);
-        double u = ((double) (z >>> 12) + 0.5) * 0x1.0p-52;
-        return (float) inverseNormal(u);
+        float u = ((float) (int) (z >>> 41) + 0.5f) * 0x1.0p-23f;
+        return inverseNormal(u);
     }
 
-    private static final double A1 = -3.969683028665376e+01;
-    private static final double A2 = 2.209460984245205e+02;
-    private static final double A3 = -2.759285104469687e+02;
-    private static final double A4 = 1.383577518672690e+02;
-    private static final double A5 = -3.066479806614716e+01;
-    private static final double A6 = 2.506628277459239e+00;
-    private static final double B1 = -5.447609879822406e+01;
-    private static final double B2 = 1.615858368580409e+02;
-    private static final double B3 = -1.556989798598866e+02;
-    private static final double B4 = 6.680131188771972e+01;
-    private static final double B5 = -1.328068155288572e+01;
-    private static final double C1 = -7.784894002430293e-03;
-    private static final double C2 = -3.223964580411365e-01;
-    private static final double C3 = -2.400758277161838e+00;
-    private static final double C4 = -2.549732539343734e+00;
-    private static final double C5 = 4.374664141464968e+00;
-    private static final double C6 = 2.938163982698783e+00;
-    private static final double D1 = 7.784695709041462e-03;
-    private static final double D2 = 3.224671290700398e-01;
-    private static final double D3 = 2.445134137142996e+00;
-    private static final double D4 = 3.754408661907416e+00;
-    private static final double P_LOW = 0.02425;
-
     /**
-     * Acklam's Φ^−1(p) for p in (0,1); only +, −, ×, ÷, √ and {@link JavaMath#log}. Branch-free like
-     * {@code soma_inverse_normal}: both rationals, then one divide.
+     * Acklam's Φ^−1(p) for p in (0,1), in float; the same operations, in the same order and with the
+     * same float literals, as {@code soma_inverse_normal}. Branch-free: both rationals, then one divide.
      */
-    static double inverseNormal(double p) {
-        boolean lo = p < P_LOW;
-        boolean hi = p > 1.0 - P_LOW;
-        double pt = lo ? p : (hi ? 1.0 - p : 0.5);
-        double q = Math.sqrt(-2.0 * JavaMath.log(pt));
-        double tn = ((((C1 * q + C2) * q + C3) * q + C4) * q + C5) * q + C6;
-        double td = (((D1 * q + D2) * q + D3) * q + D4) * q + 1.0;
-        double c = p - 0.5;
-        double r = c * c;
-        double cn = (((((A1 * r + A2) * r + A3) * r + A4) * r + A5) * r + A6) * c;
-        double cd = ((((B1 * r + B2) * r + B3) * r + B4) * r + B5) * r + 1.0;
+    static float inverseNormal(float p) {
+        boolean lo = p < 0.02425f;
+        boolean hi = p > 1.0f - 0.02425f;
+        float pt = lo ? p : (hi ? 1.0f - p : 0.5f);
+        float q = (float) Math.sqrt(-2.0f * logf(pt)); // float √ through double: correctly rounded
+        float tn = ((((-7.784894002430293e-03f * q + -3.223964580411365e-01f) * q + -2.400758277161838e+00f) * q
+                + -2.549732539343734e+00f) * q + 4.374664141464968e+00f) * q + 2.938163982698783e+00f;
+        float td = (((7.784695709041462e-03f * q + 3.224671290700398e-01f) * q + 2.445134137142996e+00f) * q
+                + 3.754408661907416e+00f) * q + 1.0f;
+        float c = p - 0.5f;
+        float r = c * c;
+        float cn = (((((-3.969683028665376e+01f * r + 2.209460984245205e+02f) * r + -2.759285104469687e+02f) * r
+                + 1.383577518672690e+02f) * r + -3.066479806614716e+01f) * r + 2.506628277459239e+00f) * c;
+        float cd = ((((-5.447609879822406e+01f * r + 1.615858368580409e+02f) * r + -1.556989798598866e+02f) * r
+                + 6.680131188771972e+01f) * r + -1.328068155288572e+01f) * r + 1.0f;
         return (lo ? tn : (hi ? -tn : cn)) / (lo || hi ? td : cd);
+    }
+
+    /** log of a positive normal float in float arithmetic: the operations of {@code soma_logf}. */
+    static float logf(float x) {
+        int bits = Float.floatToRawIntBits(x);
+        int e = ((bits >> 23) & 0xff) - 127;
+        float m = Float.intBitsToFloat((bits & 0x7fffff) | 0x3f800000);
+        boolean big = m > 0x1.6a09e6p0f;
+        m = big ? m * 0.5f : m;
+        e = big ? e + 1 : e;
+        float f = (m - 1.0f) / (m + 1.0f);
+        float s = f * f;
+        float p = 0x1.555556p-2f + s * (0x1.99999ap-3f + s * (0x1.24924ap-3f + s * (0x1.c71c72p-4f
+                + s * 0x1.745d18p-4f)));
+        float lm = 2.0f * f + 2.0f * f * (s * p);
+        return ((float) e * 0x1.7f7d1cp-20f + lm) + (float) e * 0x1.62e4p-1f;
     }
 
     // ------------------------------------------------------------------ softmax

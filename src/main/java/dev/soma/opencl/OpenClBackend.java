@@ -6,6 +6,7 @@ import dev.soma.Activation;
 import dev.soma.ActivationFunction;
 import dev.soma.BackendInfo;
 import dev.soma.Leaks;
+import dev.soma.Precision;
 import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -44,6 +45,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     private final Discovery.Device device;
     private final KernelSources sources;
     private final BackendInfo info;
+    private final Precision precision;
     private final cl_context context;
     private final cl_command_queue queue;
     private final Leaks.Handle handle;
@@ -63,9 +65,14 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
      *
      * @throws OpenClException when the context, queue or first program cannot be made
      */
-    public static OpenClBackend open(Discovery.Device device, KernelSources sources, String requested,
-                                     List<String> fallbacks) {
-        OpenClBackend b = new OpenClBackend(device, sources, requested, fallbacks);
+    public static OpenClBackend open(Discovery.Device device, KernelSources sources, Precision precision,
+                                     String requested, List<String> fallbacks) {
+        if (precision == Precision.EXACT && !device.info().fp64()) {
+            throw new OpenClException("precision exact", CL.CL_INVALID_DEVICE,
+                    "precision exact needs double precision (cl_khr_fp64), which " + device.info().name()
+                    + " lacks; use precision fast there");
+        }
+        OpenClBackend b = new OpenClBackend(device, sources, precision, requested, fallbacks);
         try {
             b.program(ACTIVATIONS, activationOptions(Activation.SIGMOID, false));
             return b;
@@ -75,10 +82,12 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         }
     }
 
-    private OpenClBackend(Discovery.Device device, KernelSources sources, String requested, List<String> fallbacks) {
+    private OpenClBackend(Discovery.Device device, KernelSources sources, Precision precision, String requested,
+                          List<String> fallbacks) {
         super(ClTensor.class);
         this.device = device;
         this.sources = sources;
+        this.precision = precision;
         DeviceInfo d = device.info();
         this.info = new BackendInfo(BackendInfo.Kind.OPENCL, d.name(), d.platformName(), d.selector(), requested,
                 fallbacks);
@@ -100,7 +109,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             CL.clReleaseContext(ctx);
         });
         StringBuilder opts = new StringBuilder("-DREAL=float");
-        opts.append(d.fp64() ? " -DACC=double -DSOMA_FP64=1" : " -DACC=float -DSOMA_FP64=0");
+        opts.append(precision == Precision.EXACT ? " -DACC=double -DSOMA_FP64=1" : " -DACC=float -DSOMA_FP64=0");
         if (d.correctlyRoundedDivideSqrt()) {
             opts.append(" -cl-fp32-correctly-rounded-divide-sqrt");
         }
@@ -126,6 +135,11 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     @Override
     public BackendInfo info() {
         return info;
+    }
+
+    @Override
+    public Precision precision() {
+        return precision;
     }
 
     /** The device this backend runs on. */

@@ -184,7 +184,7 @@ class KnownCasesTest {
     @TestFactory
     List<DynamicNode> knownCases() {
         List<DynamicNode> out = new ArrayList<>();
-        for (String label : Backends.labels()) {
+        for (String label : Backends.labelsWithExact()) {
             if (Backends.NO_OPENCL.equals(label)) {
                 out.add(DynamicTest.dynamicTest(label, Backends::noOpenClDevice));
                 continue;

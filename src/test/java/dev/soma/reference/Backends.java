@@ -2,7 +2,9 @@ package dev.soma.reference;
 
 import dev.soma.Backend;
 import dev.soma.BackendInfo;
+import dev.soma.Precision;
 import dev.soma.Soma;
+import dev.soma.opencl.DeviceInfo;
 
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
@@ -24,6 +26,8 @@ public final class Backends {
 
     /** The label of the placeholder case used when there is no OpenCL device. */
     public static final String NO_OPENCL = "opencl (no device)";
+    /** Appended to a device selector, a label opens that device with {@link Precision#EXACT}. */
+    public static final String EXACT_SUFFIX = " exact";
 
     private Backends() {
     }
@@ -41,11 +45,20 @@ public final class Backends {
     }
 
     /**
-     * Opens the OpenCL device {@code selector} and asserts that OpenCL runs (no silent fallback to Java).
-     * An open that throws fails the test: the device was listed as usable.
+     * Opens the OpenCL device of {@code label} (a selector, at {@link Precision#FAST}, or a selector
+     * with {@link #EXACT_SUFFIX}) and asserts that OpenCL runs at that precision (no silent fallback
+     * to Java). An open that throws fails the test: the device was listed as usable.
      */
-    public static Backend openCl(String selector) {
-        Backend b = Soma.open(selector);
+    public static Backend openCl(String label) {
+        boolean exact = label.endsWith(EXACT_SUFFIX);
+        String selector = exact ? label.substring(0, label.length() - EXACT_SUFFIX.length()) : label;
+        Precision p = exact ? Precision.EXACT : Precision.FAST;
+        Backend b = Soma.open(selector, p);
+        if (b.precision() != p) {
+            String info = b.info() + " at " + b.precision();
+            b.close();
+            Assertions.fail("label " + label + " did not give precision " + p + " but " + info);
+        }
         if (b.info().kind() != BackendInfo.Kind.OPENCL) {
             String info = b.info().toString();
             b.close();
@@ -87,6 +100,28 @@ public final class Backends {
         } else {
             l.addAll(cl);
         }
+        return l;
+    }
+
+    /**
+     * {@link #labels()} plus, for every device with double precision, its {@link Precision#EXACT}
+     * label ({@code "0:0 exact"}): the accuracy tests hold each precision to its own bar.
+     */
+    public static List<String> labelsWithExact() {
+        List<String> l = labels();
+        for (DeviceInfo d : Soma.devices().infos()) {
+            if (d.fp64()) {
+                l.add(d.selector() + EXACT_SUFFIX);
+            }
+        }
+        return l;
+    }
+
+    /** The OpenCL labels of {@link #labelsWithExact()}: empty without OpenCL. */
+    public static List<String> openClLabelsWithExact() {
+        List<String> l = labelsWithExact();
+        l.remove("java");
+        l.remove(NO_OPENCL);
         return l;
     }
 

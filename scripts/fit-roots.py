@@ -1,0 +1,40 @@
+import mpmath as mp, numpy as np, struct
+mp.mp.dps = 50
+def f32(x): return struct.unpack('f', struct.pack('f', float(x)))[0]
+K = mp.mpf(0.044715)  # the double the reference uses
+C = mp.sqrt(2/mp.pi)
+def gelu_d(x): return mp.ncdf(x) + x*mp.npdf(x)
+def gelu_tanh_d(x):
+    u = C*(x + K*x**3); t = mp.tanh(u)
+    return 0.5*(1+t) + 0.5*x*(1-t*t)*C*(1+3*K*x*x)
+def silu_d(z):
+    s = 1/(1+mp.e**(-z)); return s*(1 + z*(1-s))
+def mish_d(x):
+    sp = mp.log(1+mp.e**x); T = mp.tanh(sp); s = 1/(1+mp.e**(-x))
+    return T + x*s*(1-T*T)
+def fit(name, fn, guess, delta, deg):
+    x0 = mp.findroot(fn, guess)
+    hi = f32(x0); lo = f32(x0 - hi)
+    # P(d) = fn(x0 + d)/d, d measured from x0
+    N = 400
+    ds = [delta*mp.cos(mp.pi*(k+0.5)/N) for k in range(N)]
+    ys = [fn(x0+d)/d for d in ds]
+    A = np.array([[float(d)**j for j in range(deg+1)] for d in ds])
+    w = np.array([1/float(y) for y in ys])
+    c, *_ = np.linalg.lstsq(A*w[:,None], np.array([float(y) for y in ys])*w, rcond=None)
+    cf = [f32(v) for v in c]
+    # max relative error of P with float coefficients (double evaluation), plus the residual
+    worst = 0
+    for k in range(2001):
+        d = mp.mpf(-delta + 2*delta*k/2000)
+        if d == 0: continue
+        p = 0.0
+        for v in reversed(cf): p = p*float(d) + v
+        worst = max(worst, abs((p - fn(x0+d)/d)/(fn(x0+d)/d)))
+    print(f"{name}: x0={mp.nstr(x0,20)} hi={float.hex(hi)} lo={float.hex(lo)} delta={delta} deg={deg} maxrel={float(worst):.3g} ({float(worst)*2**24:.2f} ulp)")
+    print("   coef: " + ", ".join(float.hex(v).replace('0000000p','p').replace('000000p','p') + 'f' for v in cf))
+    return x0
+import sys
+for name, fn, g in [("gelu'", gelu_d, -0.75), ("gelu_tanh'", gelu_tanh_d, -0.75), ("silu'", silu_d, -1.28), ("mish'", mish_d, -1.19)]:
+    for delta, deg in [(0.125, 6), (0.125, 8), (0.25, 8), (0.25, 10)]:
+        fit(name, fn, g, delta, deg)
