@@ -14,13 +14,19 @@
 #ifndef DERIV
 #error "activations.cl needs -DDERIV=0|1"
 #endif
+#ifndef SOMA_P0_ONE
+#define SOMA_P0_ONE 0
+#endif
 
 /* The formula of (ACT, DERIV) for one element v: slope = PReLU's slope for this element (ignored
  * otherwise), index = the element's global index and seed = noisy ReLU's seed (its noise is
  * soma_noise(seed, index); both ignored otherwise). Used by soma_activation below and by fused
  * kernels that concatenate this file after the prelude. */
-static inline ACC soma_act(const ACC v, const float p0, const float p1, const float slope,
+static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, const float slope,
                            const ulong index, const ulong seed) {
+    /* -DSOMA_P0_ONE=1: the host saw the first parameter equal to 1 (silu's b, softplus's b, celu's a,
+     * the generalised logistic's a, ... at their defaults), and the compiler folds it away */
+    const float p0 = SOMA_P0_ONE ? 1.0f : p0_arg;
     const ACC one = (ACC) 1;
     const ACC zero = (ACC) 0;
     ACC r;
@@ -330,9 +336,9 @@ static inline ACC soma_act(const ACC v, const float p0, const float p1, const fl
     const int sc = neg ? 24 : 0;
     const float ts = soma_exp_hls(neg ? z : -z, neg ? zl : -zl, sc);
     const float t = ts * as_float((127 - sc) << 23);
-    const float w = one + t;
-    const float s = (z >= 0 ? one : ts) / w;
-    const float sm = (z >= 0 ? t : one) / w;
+    const float iw = one / (one + t); /* one division: sigma and 1 - sigma share it */
+    const float s = (z >= 0 ? one : ts) * iw;
+    const float sm = (z >= 0 ? t : one) * iw;
     const float rr = s * (one + z * sm) * as_float((127 - sc) << 23);
     /* 1 + z(1 - sigma) cancels around the root z0 = -1.2784645: there d P(d), d = z - z0 */
     const float d = (z - -0x1.474974p0f) + (zl - 0x1.bdf6fap-27f);
@@ -384,7 +390,8 @@ static inline ACC soma_act(const ACC v, const float p0, const float p1, const fl
 #else
     const float ms = es * (e + 2.0f);
     const float w = neg ? v * es : v * (e * e);
-    const float rr = ((neg ? ms : num) / q + 4.0f * w * (one + e) / (q * q)) * as_float((127 - sc) << 23);
+    /* over one denominator: one division */
+    const float rr = (((neg ? ms : num) * q + 4.0f * w * (one + e)) / (q * q)) * as_float((127 - sc) << 23);
 #endif
 #if SOMA_FP64
     r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : rr;

@@ -223,7 +223,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             p0 = slopes[0];
             slopes = null;
         }
-        Program p = program(ACTIVATIONS, activationOptions(a, derivative));
+        // a first parameter of 1 (most functions' default) gets its own program, where it folds away
+        Program p = program(ACTIVATIONS, activationOptions(a, derivative) + (p0 == 1f ? " -DSOMA_P0_ONE=1" : ""));
         cl_mem slopeMem = slopes == null ? noSlopes
                 : createBuffer((long) slopes.length * Sizeof.cl_float, Pointer.to(slopes), CL.CL_MEM_COPY_HOST_PTR);
         try {

@@ -49,8 +49,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * dense bands there.
  *
  * <p>Every case prints one line, and the class writes {@code target/accuracy/accuracy.tsv}
- * (function, params, backend, direction, maxUlp, worstX) — the README's table — so one run
- * regenerates it.
+ * (function, params, backend, direction, maxUlp, worstX; backend is {@code java} or
+ * {@code opencl <precision> <selector> <device>}) — the README's table — so one run regenerates it.
  */
 class ActivationAccuracyTest {
 
@@ -327,7 +327,7 @@ class ActivationAccuracyTest {
     private static void record(String function, String params, Backend b, String direction, double maxUlp,
                                String worstX) {
         String backend = b.info().kind() == BackendInfo.Kind.JAVA ? "java"
-                : "opencl " + b.info().selector() + " " + b.info().device();
+                : "opencl " + b.precision() + " " + b.info().selector() + " " + b.info().device();
         String ulp = String.format("%.3f", maxUlp);
         System.out.printf("%-22s %-26s %-10s %-40s maxUlp=%-8s worstX=%s%n", function, params, direction,
                 backend.length() > 40 ? backend.substring(0, 40) : backend, ulp, worstX);
