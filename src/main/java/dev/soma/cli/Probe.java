@@ -5,6 +5,7 @@ import dev.soma.ActivationFunction;
 import dev.soma.Backend;
 import dev.soma.BackendInfo;
 import dev.soma.DeviceUnavailableException;
+import dev.soma.Precision;
 import dev.soma.Soma;
 import dev.soma.opencl.DeviceInfo;
 import dev.soma.opencl.Discovery;
@@ -92,8 +93,8 @@ final class Probe implements Callable<Integer> {
                 allPass &= t.pass();
                 if (!json) {
                     if (t.result() != null) {
-                        out.printf(Locale.ROOT, "  %-6s %s  %s   --device %s%n", i.selector(), t.result().status(),
-                                t.result().summary(), i.selector());
+                        out.printf(Locale.ROOT, "  %-6s %s  precision %s: %s   --device %s%n", i.selector(),
+                                t.result().status(), Precision.configured(), t.result().summary(), i.selector());
                     } else {
                         out.printf(Locale.ROOT, "  %-6s FAIL  cannot be used: %s   --device %s%n", i.selector(),
                                 t.openError(), i.selector());
@@ -153,7 +154,9 @@ final class Probe implements Callable<Integer> {
             out.println("FAIL: " + reason);
             return exit;
         }
-        out.println("Selected (" + Soma.PROPERTY + "=" + selector + "): " + selected);
+        out.println("Selected (" + Soma.PROPERTY + "=" + selector + "): " + selected
+                + (selected.kind() == BackendInfo.Kind.JAVA ? "" : ", precision " + Precision.configured()
+                + " (" + Precision.PROPERTY + "=fast|exact)"));
         if (selected.fellBack()) {
             out.println("  passed over: " + selected.fallbackReason());
         }
@@ -227,6 +230,7 @@ final class Probe implements Callable<Integer> {
         }
         root.put("selected", sel);
         root.put("status", exit == 0 ? "PASS" : "FAIL");
+        root.put("precision", Precision.configured().toString());
         root.put("reason", reason);
         root.put("exit_status", exit);
         return root;
