@@ -266,7 +266,8 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
 #else
     /* erfc scaled by 2^24 where x < 0, so that a result down to the normal range keeps every bit */
     const int sc = v < 0 ? 24 : 0;
-    r = soma_fix0((0.5f * v * soma_erfc2(uh, ul, sc)) * as_float((127 - sc) << 23), v);
+    const float down = sc ? 0x1.0p-24f : 1.0f;
+    r = soma_fix0((0.5f * v * soma_erfc2(uh, ul, sc)) * down, v);
 #endif
 #endif
 
@@ -305,19 +306,20 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     /* t = e^-|z|, times 2^24 where z < 0 (ts): x t is still normal where t is not (see silu) */
     const int neg = zh < 0;
     const int sc = neg ? 24 : 0;
+    const float down = sc ? 0x1.0p-24f : 1.0f;
     const float ts = soma_exp_hls(neg ? zh : -zh, neg ? zl : -zl, sc);
-    const float t = ts * as_float((127 - sc) << 23);
+    const float t = ts * down;
     const float w = one + t;
 #if DERIV
     const float du = 0x1.988454p-1f * (one + 0.134145f * x2);
-    const float rr = ((neg ? ts : one) * w + 2.0f * v * du * ts) / (w * w) * as_float((127 - sc) << 23);
+    const float rr = ((neg ? ts : one) * w + 2.0f * v * du * ts) / (w * w) * down;
     /* the two terms cancel around the root x0 = -0.7524614: there d P(d), d = x - x0 */
     const float d = (v - -0x1.8142a0p-1f) - 0x1.85a06cp-27f;
     const float near = SOMA_ROOT_POLY(d, 0x1.b8bacep-2f, 0x1.8cd1a2p-2f, -0x1.029616p-6f, -0x1.d2b76cp-4f,
             -0x1.104a90p-6f, 0x1.427270p-6f, 0x1.58c784p-8f, -0x1.38c118p-9f, -0x1.dff87ep-11f);
     r = SOMA_FABS(v) > 1e4f ? (v > 0 ? one : zero) : (SOMA_FABS(d) < 0.25f ? near : rr);
 #else
-    r = soma_fix0(v * ((neg ? ts : one) / w) * as_float((127 - sc) << 23), v);
+    r = soma_fix0(v * ((neg ? ts : one) / w) * down, v);
 #endif
 #endif
 
@@ -328,18 +330,19 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     /* z = b x as hi + lo: its rounding would cost |z| ulp in sigma's tail and all bits at the root */
     SOMA_TWO_PROD((float) p0, v, zh0, zl0);
     const float z = soma_fix0(zh0, v);
-    const float zl = (SOMA_ISINF(zh0) || SOMA_ISNAN(zh0)) ? 0.0f : zl0;
+    const float zl = (SOMA_P0_ONE || SOMA_ISINF(zh0) || SOMA_ISNAN(zh0)) ? 0.0f : zl0;
     const int neg = z < 0;
 #endif
 #if DERIV && !SOMA_FP64
     /* t = e^-|z|, times 2^24 where z < 0 (ts), as in the forward direction */
     const int sc = neg ? 24 : 0;
+    const float down = sc ? 0x1.0p-24f : 1.0f;
     const float ts = soma_exp_hls(neg ? z : -z, neg ? zl : -zl, sc);
-    const float t = ts * as_float((127 - sc) << 23);
+    const float t = ts * down;
     const float iw = one / (one + t); /* one division: sigma and 1 - sigma share it */
     const float s = (z >= 0 ? one : ts) * iw;
     const float sm = (z >= 0 ? t : one) * iw;
-    const float rr = s * (one + z * sm) * as_float((127 - sc) << 23);
+    const float rr = s * (one + z * sm) * down;
     /* 1 + z(1 - sigma) cancels around the root z0 = -1.2784645: there d P(d), d = z - z0 */
     const float d = (z - -0x1.474974p0f) + (zl - 0x1.bdf6fap-27f);
     const float near = SOMA_ROOT_POLY(d, 0x1.be1410p-3f, 0x1.2c5634p-3f, 0x1.353eb6p-6f, -0x1.f2d0eap-7f,
@@ -349,9 +352,10 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     /* x t/(1+t), t = e^-|z|, with t scaled by 2^24 where z < 0 (t is subnormal below -87 while x t is
      * not yet) and the product scaled back, exactly, at the end */
     const int sc = neg ? 24 : 0;
+    const float down = sc ? 0x1.0p-24f : 1.0f;
     const float ts = soma_exp_hls(neg ? z : -z, neg ? zl : -zl, sc);
-    const float t = ts * as_float((127 - sc) << 23);
-    r = soma_fix0(v * ((neg ? ts : one) / (one + t)) * as_float((127 - sc) << 23), v);
+    const float t = ts * down;
+    r = soma_fix0(v * ((neg ? ts : one) / (one + t)) * down, v);
 #elif DERIV
     /* 1 / 0 at z = +-inf */
     const ACC t = soma_exp(-SOMA_FABS(z));
@@ -371,8 +375,9 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
 #else
     /* e scaled by 2^24 for x <= 0, where x T ~ x e stays normal after e is subnormal (see silu) */
     const int sc = v <= 0 ? 24 : 0;
+    const float down = sc ? 0x1.0p-24f : 1.0f;
     const float es = soma_exp_hls(-SOMA_FABS(v), 0.0f, sc);
-    const float e = es * as_float((127 - sc) << 23);
+    const float e = es * down;
 #endif
     const ACC m = e * (e + K(2.0));
     const ACC qn = m + K(2.0);
@@ -391,7 +396,7 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     const float ms = es * (e + 2.0f);
     const float w = neg ? v * es : v * (e * e);
     /* over one denominator: one division */
-    const float rr = (((neg ? ms : num) * q + 4.0f * w * (one + e)) / (q * q)) * as_float((127 - sc) << 23);
+    const float rr = (((neg ? ms : num) * q + 4.0f * w * (one + e)) / (q * q)) * down;
 #endif
 #if SOMA_FP64
     r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : rr;
@@ -408,7 +413,7 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
 #else
     const float ms = es * (e + 2.0f);
     const float tt = (neg ? ms : num) / q;
-    r = (neg ? soma_fix0(v * tt, v) : v * tt) * as_float((127 - sc) << 23);
+    r = (neg ? soma_fix0(v * tt, v) : v * tt) * down;
 #endif
 
 #elif ACT == SOMA_ACT_HARD_SWISH

@@ -318,8 +318,8 @@ static inline float soma_exp_hls(float hi, float lo, int s) {
     kd = kd - 0x1.8p23f;
     const float r = ((hi - kd * SOMA_LN2_HI) - kd * SOMA_LN2_LO) + lo;
     const float p = 1.0f + (r + r * (r * soma_expm1_tail(r)));
-    const float e = SOMA_SCALE(p, k);
-    return x < -104.0f ? 0.0f : (x > 89.0f ? (float) INFINITY : e);
+    const float e = SOMA_SCALE(p, k); /* +inf above 89 by itself */
+    return x < -104.0f ? 0.0f : e;
 }
 
 /* d (c0 + c1 d + ... + c8 d^8): a derivative next to its root x0, d = x - x0 (the coefficients are
