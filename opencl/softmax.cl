@@ -564,4 +564,58 @@ kernel void soma_softmax_rows(global const REAL* x, global REAL* y, const uint r
     }
 #endif
 }
+/* e^x on 16 lanes, soma_exp's operations: 0 below -104, +inf above 89, NaN gives NaN */
+static inline float16 soma_exp16(float16 x) {
+    const float16 a = select(select(x, (float16) 89.0f, x > 89.0f), (float16) -104.0f, x < -104.0f);
+    float16 kd = a * 0x1.715476p0f + 0x1.8p23f;
+    const int16 k = as_int16(kd) - 0x4b400000;
+    kd = kd - 0x1.8p23f;
+    const float16 r = (a - kd * SOMA_LN2_HI) - kd * SOMA_LN2_LO;
+    const float16 p = 1.0f + (r + r * (r * soma_expm1_tail16(r)));
+    return p * as_float16(((k >> 1) + 127) << 23) * as_float16(((k - (k >> 1)) + 127) << 23);
+}
+
+/* backward, one float16 work-item per row: s = sum_j term(y_j, dy_j) (Kahan per lane), then dx */
+kernel void soma_softmax_backward_rows(global const REAL* y, global const REAL* dy, global REAL* dx,
+                                       const uint rows, const uint cols) {
+    const uint row = get_global_id(0);
+    if (row >= rows || cols == 0) {
+        return;
+    }
+    const size_t o = (size_t) row * cols;
+    global const REAL* yr = y + o;
+    global const REAL* dyr = dy + o;
+    global REAL* dxr = dx + o;
+    const uint full = cols & ~15u;
+    const uint tail = cols - full;
+    float16 s16 = 0.0f;
+    float16 c16 = 0.0f;
+    for (uint j = 0; j < cols; j += 16) {
+        const float16 yv = j < full ? vload16(0, yr + j) : soma_load_tail16(yr + j, tail, 0.0f);
+        const float16 dyv = j < full ? vload16(0, dyr + j) : soma_load_tail16(dyr + j, tail, 0.0f);
+#if LOG
+        const float16 t = dyv - c16;
+#else
+        const float16 t = dyv * yv - c16;
+#endif
+        const float16 u = s16 + t;
+        c16 = (u - s16) - t;
+        s16 = u;
+    }
+    const float s = soma_lane_sum16(s16, c16);
+    for (uint j = 0; j < cols; j += 16) {
+        const float16 yv = j < full ? vload16(0, yr + j) : soma_load_tail16(yr + j, tail, 0.0f);
+        const float16 dyv = j < full ? vload16(0, dyr + j) : soma_load_tail16(dyr + j, tail, 0.0f);
+#if LOG
+        const float16 r = dyv - soma_exp16(yv) * s;
+#else
+        const float16 r = yv * (dyv - s);
+#endif
+        if (j < full) {
+            vstore16(r, 0, dxr + j);
+        } else {
+            soma_store_tail16(dxr + j, tail, r);
+        }
+    }
+}
 #endif

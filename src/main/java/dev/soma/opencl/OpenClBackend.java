@@ -311,6 +311,10 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
                 launchRows(p.kernel("soma_softmax_backward_group"), rows, cols, y.mem, dy.mem, dx.mem);
                 return;
             }
+            if (precision != Precision.EXACT) {
+                launchRowVectors(p.kernel("soma_softmax_backward_rows"), rows, cols, y.mem, dy.mem, dx.mem);
+                return;
+            }
             cl_mem stat = scratch(0, rows);
             launchPerRow(p.kernel("soma_softmax_backward_rowsum"), rows, cols, y.mem, dy.mem, stat);
             launchPerElement(p.kernel("soma_softmax_backward_finish"), rows, cols, y.mem, dy.mem, stat, dx.mem);
