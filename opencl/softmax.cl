@@ -6,7 +6,8 @@
  *
  *   *_group: one work-group of WG items per row (GPUs and other non-CPU devices); global size
  *            rows*WG, local size WG.
- *   the split kernels at the end: CPU devices (see there).
+ *   the split kernels: CPU devices at precision exact (see there).
+ *   *_rows: CPU devices at precision fast, one float16 work-item per row (at the end).
  *
  * Forward: m = row max; cnt = number of entries equal to m, rest = sum of e^(x_j - m) over the
  * others, in ACC (Kahan-compensated when ACC=float); y = e^(x - m) * (1/(cnt + rest)) or
@@ -16,7 +17,8 @@
  * Backward: softmax dx = y (dy - sum_j dy_j y_j); log-softmax dx = dy - e^y sum_j dy_j.
  * y may be x and dx may be dy (each element is read and written by the same work-item).
  * The split kernels sum in the order of dev.soma.cpu.JavaKernels and give bit-identical results
- * with ACC=double; the _group kernels sum in a tree (agreement to rounding of the ACC sum).
+ * with ACC=double; the _group kernels sum in a tree (agreement to rounding of the ACC sum), the
+ * _rows kernels in 16 Kahan-compensated lanes joined by exact two-sums.
  */
 #ifndef LOG
 #error "softmax.cl needs -DLOG=0|1"

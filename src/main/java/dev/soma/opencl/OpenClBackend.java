@@ -328,7 +328,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     /**
      * CPUs vectorise across work-items, never inside one: there the row functions run as per-row
      * loops of cheap operations plus element-wise kernels for the exponentials (the "split" kernels
-     * of softmax.cl). Other devices give each row a work-group.
+     * of softmax.cl; at precision fast one work-item per row in explicit float16 instead, the
+     * "rows" kernels). Other devices give each row a work-group.
      */
     private boolean splitRows() {
         return splitRows;
