@@ -6,7 +6,8 @@
  *
  *   *_group: one work-group of WG items per row (GPUs and other non-CPU devices); global size
  *            rows*WG, local size WG.
- *   the split kernels at the end: CPU devices (see there).
+ *   the split kernels: CPU devices at precision exact (see there).
+ *   *_rows: CPU devices at precision fast, one float16 work-item per row (at the end).
  *
  * Forward: m = row max; cnt = number of entries equal to m, rest = sum of e^(x_j - m) over the
  * others, in ACC (Kahan-compensated when ACC=float); y = e^(x - m) * (1/(cnt + rest)) or
@@ -16,7 +17,8 @@
  * Backward: softmax dx = y (dy - sum_j dy_j y_j); log-softmax dx = dy - e^y sum_j dy_j.
  * y may be x and dx may be dy (each element is read and written by the same work-item).
  * The split kernels sum in the order of dev.soma.cpu.JavaKernels and give bit-identical results
- * with ACC=double; the _group kernels sum in a tree (agreement to rounding of the ACC sum).
+ * with ACC=double; the _group kernels sum in a tree (agreement to rounding of the ACC sum), the
+ * _rows kernels in 16 Kahan-compensated lanes joined by exact two-sums.
  */
 #ifndef LOG
 #error "softmax.cl needs -DLOG=0|1"
@@ -27,7 +29,7 @@
 
 /* max that keeps NaN (fmax would drop it) */
 static inline ACC soma_maxnan(ACC m, ACC v) {
-    return (v > m || isnan(v)) ? v : m;
+    return (v > m || SOMA_ISNAN(v)) ? v : m;
 }
 
 /* the 1/k (or -log k) given to each +inf entry of a row with k of them */
@@ -48,8 +50,8 @@ static inline ACC soma_exp_diff(ACC x, ACC m) {
     const float d = x - m;
     const float bb = d - x;
     const float lo = (x - (d - bb)) + (-m - bb);
-    const float e = exp(d);
-    return isinf(x) ? e : e + e * lo;
+    /* x = -inf: lo is NaN, and d = -inf alone gives 0 */
+    return soma_exp_hls(d, SOMA_ISINF(x) ? 0.0f : lo, 0);
 #endif
 }
 
@@ -61,7 +63,7 @@ static inline ACC soma_log_out(ACC x, ACC m, ACC lse) {
     const float d = x - m;
     const float bb = d - x;
     const float lo = (x - (d - bb)) + (-m - bb);
-    return isinf(x) ? d - lse : (d - lse) + lo;
+    return SOMA_ISINF(x) ? d - lse : (d - lse) + lo;
 #endif
 }
 
@@ -71,7 +73,10 @@ static inline ACC soma_log1p(ACC r) {
     const double u = 1.0 + r;
     return u == 1.0 ? r : soma_log(u) * (r / (u - 1.0));
 #else
-    return log1p(r);
+    /* soma_log1pu covers [0, 1]; above, 1 + r rounds by at most 2^-24 relative and log(1 + r) >= ln 2 */
+    const float u = soma_log1pu(r > 1.0f ? 0.0f : r);
+    const float w = soma_log(1.0f + r);
+    return r > 1.0f ? w : u;
 #endif
 }
 
@@ -132,7 +137,7 @@ kernel void soma_softmax_group(global const REAL* x, global REAL* y, const uint 
         m = soma_maxnan(m, (ACC) x[o + j]);
     }
     m = soma_reduce_max(scratch, lid, m);
-    if (isnan(m)) {
+    if (SOMA_ISNAN(m)) {
         for (uint j = lid; j < cols; j += WG) {
             y[o + j] = (REAL) NAN;
         }
@@ -270,7 +275,7 @@ kernel void soma_softmax_exp(global const REAL* x, global const ACC* stat, globa
 #else
     const ACC t = soma_exp_diff(v, m);
 #endif
-    e[i] = (v == m || !isfinite(m)) ? SOMA_AT_MAX : t;
+    e[i] = (v == m || SOMA_ISNAN(m) || SOMA_ISINF(m)) ? SOMA_AT_MAX : t;
 }
 
 kernel void soma_softmax_rowsum(global const REAL* x, global const ACC* stat, global const ACC* e,
@@ -281,7 +286,7 @@ kernel void soma_softmax_rowsum(global const REAL* x, global const ACC* stat, gl
     }
     const size_t o = (size_t) row * cols;
     const ACC m = stat[row];
-    if (isnan(m) || m == -SOMA_INF) {
+    if (SOMA_ISNAN(m) || m == -SOMA_INF) {
         scale[row] = m;
     } else if (m == SOMA_INF) {
         uint k = 0;
@@ -337,7 +342,7 @@ kernel void soma_softmax_finish(global const REAL* x, global const ACC* stat, gl
     const ACC s = scale[row];
     const REAL out = LOG ? (REAL) (-INFINITY) : (REAL) 0;
     REAL r;
-    if (isnan(m)) {
+    if (SOMA_ISNAN(m)) {
         r = (REAL) NAN;
     } else if (m == SOMA_INF) {
         r = (x[i] == INFINITY) ? (REAL) s : out;
@@ -380,3 +385,239 @@ kernel void soma_softmax_backward_finish(global const REAL* y, global const REAL
     const size_t i = (size_t) row * cols + col;
     dx[i] = soma_softmax_dx((ACC) y[i], (ACC) dy[i], stat[row]);
 }
+
+#if !SOMA_FP64
+/*
+ * The vector path, for CPU devices at precision fast: one work-item per row, 16 lanes at a time in
+ * explicit float16 (a CPU compiler does not vectorise a loop inside a work-item, but it does compile
+ * float16 arithmetic to vector instructions). A row (16 KiB at 4,096 wide) stays in the L1 cache
+ * across its passes, so memory sees x read once and y written once:
+ *   1. m = row max (NaN kept); the special rows (m NaN or infinite) leave to a scalar loop;
+ *   2. per lane: cnt (entries equal to m) and rest = sum of e^(x - m) over the others, Kahan-
+ *      compensated; softmax stores e^(x - m) in y;
+ *   3. the lanes combine by a tree of exact two-sums; softmax scales y by 1/(cnt + rest), log-
+ *      softmax writes (x - m) - lse.
+ * The last (cols mod 16) entries go through the same float16 code, padded with -inf (no effect on
+ * the max, e^-inf = 0). The sums do not follow the Java path's order (precision fast only).
+ */
+
+/* e^r - 1 - r over r^2, soma_expm1_tail's polynomial on 16 lanes */
+static inline float16 soma_expm1_tail16(float16 r) {
+    return 0x1.0p-1f + r * (0x1.555556p-3f + r * (0x1.555556p-5f + r * (0x1.111112p-7f
+            + r * (0x1.6c16c2p-10f + r * (0x1.a01a02p-13f + r * 0x1.a01a02p-16f)))));
+}
+
+/* e^(x - m) for x <= m, m finite (x may be -inf): x - m carried as hi + lo (TwoSum) and lo added
+ * after the reduction of hi, as soma_exp_hls; 0 below -104 */
+static inline float16 soma_exp_diff16(float16 x, float m) {
+    const float16 d = x - m;
+    const float16 bb = d - x;
+    const float16 lo = (x - (d - bb)) + (-m - bb);
+    const int16 under = d < -104.0f; /* also x = -inf, where lo is NaN */
+    const float16 a = select(d, (float16) -104.0f, under);
+    float16 kd = a * 0x1.715476p0f + 0x1.8p23f;
+    const int16 k = as_int16(kd) - 0x4b400000;
+    kd = kd - 0x1.8p23f;
+    const float16 r = ((a - kd * SOMA_LN2_HI) - kd * SOMA_LN2_LO) + select(lo, (float16) 0.0f, under);
+    const float16 p = 1.0f + (r + r * (r * soma_expm1_tail16(r)));
+    const float16 e = p * as_float16(((k >> 1) + 127) << 23) * as_float16(((k - (k >> 1)) + 127) << 23);
+    return select(e, (float16) 0.0f, under);
+}
+
+/* the n < 16 entries at p, padded with fill */
+static inline float16 soma_load_tail16(global const REAL* p, uint n, float fill) {
+    float b[16];
+    for (uint l = 0; l < 16; l++) {
+        b[l] = l < n ? (float) p[l] : fill;
+    }
+    return vload16(0, b);
+}
+
+static inline void soma_store_tail16(global REAL* p, uint n, float16 v) {
+    float b[16];
+    vstore16(v, 0, b);
+    for (uint l = 0; l < n; l++) {
+        p[l] = (REAL) b[l];
+    }
+}
+
+#define SOMA_MAXNAN16(m, v) select((m), (v), ((v) > (m)) | ((v) != (v)))
+
+/* a + b = s + e exactly, lane by lane */
+#define SOMA_TWO_SUM(T, a, b, s, e) do { (s) = (a) + (b); const T bb_ = (s) - (a); \
+        (e) = ((a) - ((s) - bb_)) + ((b) - bb_); } while (0)
+
+/* sum of the 16 lanes of s minus those of c (Kahan: each lane's sum is s - c), with the rounding
+ * errors of the tree collected and added at the end */
+static inline float soma_lane_sum16(float16 s, float16 c) {
+    float8 s8, e8;
+    SOMA_TWO_SUM(float8, s.lo, s.hi, s8, e8);
+    e8 = e8 - (c.lo + c.hi);
+    float4 s4, e4;
+    SOMA_TWO_SUM(float4, s8.lo, s8.hi, s4, e4);
+    e4 = e4 + (e8.lo + e8.hi);
+    float2 s2, e2;
+    SOMA_TWO_SUM(float2, s4.lo, s4.hi, s2, e2);
+    e2 = e2 + (e4.lo + e4.hi);
+    float s1, e1;
+    SOMA_TWO_SUM(float, s2.lo, s2.hi, s1, e1);
+    e1 = e1 + (e2.lo + e2.hi);
+    return s1 + e1;
+}
+
+kernel void soma_softmax_rows(global const REAL* x, global REAL* y, const uint rows, const uint cols) {
+    const uint row = get_global_id(0);
+    if (row >= rows || cols == 0) {
+        return;
+    }
+    const size_t o = (size_t) row * cols;
+    global const REAL* xr = x + o;
+    global REAL* yr = y + o;
+    const uint full = cols & ~15u;
+    const uint tail = cols - full;
+
+    float16 m16 = (float16) (-INFINITY);
+    for (uint j = 0; j < full; j += 16) {
+        const float16 v = vload16(0, xr + j);
+        m16 = SOMA_MAXNAN16(m16, v);
+    }
+    if (tail != 0) {
+        const float16 v = soma_load_tail16(xr + full, tail, -INFINITY);
+        m16 = SOMA_MAXNAN16(m16, v);
+    }
+    const float8 m8 = SOMA_MAXNAN16(m16.lo, m16.hi);
+    const float4 m4 = SOMA_MAXNAN16(m8.lo, m8.hi);
+    const float2 m2 = SOMA_MAXNAN16(m4.lo, m4.hi);
+    const float m = soma_maxnan(m2.lo, m2.hi);
+
+    const REAL out = LOG ? (REAL) (-INFINITY) : (REAL) 0;
+    if (SOMA_ISNAN(m)) {
+        for (uint j = 0; j < cols; j++) {
+            yr[j] = (REAL) NAN;
+        }
+        return;
+    }
+    if (m == -INFINITY) {
+        for (uint j = 0; j < cols; j++) {
+            yr[j] = out;
+        }
+        return;
+    }
+    if (m == INFINITY) {
+        uint k = 0;
+        for (uint j = 0; j < cols; j++) {
+            k += xr[j] == INFINITY ? 1 : 0;
+        }
+        const REAL in = (REAL) soma_inf_share((float) k);
+        for (uint j = 0; j < cols; j++) {
+            yr[j] = xr[j] == INFINITY ? in : out; /* in place: each entry read before it is written */
+        }
+        return;
+    }
+
+    float16 s16 = 0.0f;
+    float16 c16 = 0.0f;
+    int16 cnt16 = 0;
+    for (uint j = 0; j < cols; j += 16) {
+        const float16 v = j < full ? vload16(0, xr + j) : soma_load_tail16(xr + j, tail, -INFINITY);
+        const float16 e = soma_exp_diff16(v, m);
+        const int16 at = v == m;
+        cnt16 -= at; /* a true lane is -1 */
+        const float16 t = select(e, (float16) 0.0f, at) - c16;
+        const float16 u = s16 + t;
+        c16 = (u - s16) - t;
+        s16 = u;
+#if !LOG
+        if (j < full) {
+            vstore16(e, 0, yr + j);
+        } else {
+            soma_store_tail16(yr + j, tail, e);
+        }
+#endif
+    }
+    const float rest = soma_lane_sum16(s16, c16);
+    const int8 n8 = cnt16.lo + cnt16.hi;
+    const int4 n4 = n8.lo + n8.hi;
+    const int2 n2 = n4.lo + n4.hi;
+    const float cnt = (float) (n2.lo + n2.hi);
+
+#if LOG
+    const float lse = soma_lse(cnt, rest);
+    for (uint j = 0; j < cols; j += 16) {
+        const float16 v = j < full ? vload16(0, xr + j) : soma_load_tail16(xr + j, tail, -INFINITY);
+        const float16 d = v - m;
+        const float16 bb = d - v;
+        const float16 lo = (v - (d - bb)) + (-m - bb);
+        const float16 r = select((d - lse) + lo, d - lse, v == -INFINITY);
+        if (j < full) {
+            vstore16(r, 0, yr + j);
+        } else {
+            soma_store_tail16(yr + j, tail, r);
+        }
+    }
+#else
+    const float inv = 1.0f / (cnt + rest);
+    for (uint j = 0; j < cols; j += 16) {
+        if (j < full) {
+            vstore16(vload16(0, yr + j) * inv, 0, yr + j);
+        } else {
+            soma_store_tail16(yr + j, tail, soma_load_tail16(yr + j, tail, 0.0f) * inv);
+        }
+    }
+#endif
+}
+/* e^x on 16 lanes, soma_exp's operations: 0 below -104, +inf above 89, NaN gives NaN */
+static inline float16 soma_exp16(float16 x) {
+    const float16 a = select(select(x, (float16) 89.0f, x > 89.0f), (float16) -104.0f, x < -104.0f);
+    float16 kd = a * 0x1.715476p0f + 0x1.8p23f;
+    const int16 k = as_int16(kd) - 0x4b400000;
+    kd = kd - 0x1.8p23f;
+    const float16 r = (a - kd * SOMA_LN2_HI) - kd * SOMA_LN2_LO;
+    const float16 p = 1.0f + (r + r * (r * soma_expm1_tail16(r)));
+    return p * as_float16(((k >> 1) + 127) << 23) * as_float16(((k - (k >> 1)) + 127) << 23);
+}
+
+/* backward, one float16 work-item per row: s = sum_j term(y_j, dy_j) (Kahan per lane), then dx */
+kernel void soma_softmax_backward_rows(global const REAL* y, global const REAL* dy, global REAL* dx,
+                                       const uint rows, const uint cols) {
+    const uint row = get_global_id(0);
+    if (row >= rows || cols == 0) {
+        return;
+    }
+    const size_t o = (size_t) row * cols;
+    global const REAL* yr = y + o;
+    global const REAL* dyr = dy + o;
+    global REAL* dxr = dx + o;
+    const uint full = cols & ~15u;
+    const uint tail = cols - full;
+    float16 s16 = 0.0f;
+    float16 c16 = 0.0f;
+    for (uint j = 0; j < cols; j += 16) {
+        const float16 yv = j < full ? vload16(0, yr + j) : soma_load_tail16(yr + j, tail, 0.0f);
+        const float16 dyv = j < full ? vload16(0, dyr + j) : soma_load_tail16(dyr + j, tail, 0.0f);
+#if LOG
+        const float16 t = dyv - c16;
+#else
+        const float16 t = dyv * yv - c16;
+#endif
+        const float16 u = s16 + t;
+        c16 = (u - s16) - t;
+        s16 = u;
+    }
+    const float s = soma_lane_sum16(s16, c16);
+    for (uint j = 0; j < cols; j += 16) {
+        const float16 yv = j < full ? vload16(0, yr + j) : soma_load_tail16(yr + j, tail, 0.0f);
+        const float16 dyv = j < full ? vload16(0, dyr + j) : soma_load_tail16(dyr + j, tail, 0.0f);
+#if LOG
+        const float16 r = dyv - soma_exp16(yv) * s;
+#else
+        const float16 r = yv * (dyv - s);
+#endif
+        if (j < full) {
+            vstore16(r, 0, dxr + j);
+        } else {
+            soma_store_tail16(dxr + j, tail, r);
+        }
+    }
+}
+#endif

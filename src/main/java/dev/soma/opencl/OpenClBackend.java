@@ -288,6 +288,10 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
                 launchRows(p.kernel("soma_softmax_group"), rows, cols, x.mem, y.mem);
                 return;
             }
+            if (precision != Precision.EXACT) {
+                launchRowVectors(p.kernel("soma_softmax_rows"), rows, cols, x.mem, y.mem);
+                return;
+            }
             cl_mem stat = scratch(0, rows);
             cl_mem scale = scratch(1, rows);
             cl_mem e = scratch(2, (long) rows * cols);
@@ -308,6 +312,10 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
                 launchRows(p.kernel("soma_softmax_backward_group"), rows, cols, y.mem, dy.mem, dx.mem);
                 return;
             }
+            if (precision != Precision.EXACT) {
+                launchRowVectors(p.kernel("soma_softmax_backward_rows"), rows, cols, y.mem, dy.mem, dx.mem);
+                return;
+            }
             cl_mem stat = scratch(0, rows);
             launchPerRow(p.kernel("soma_softmax_backward_rowsum"), rows, cols, y.mem, dy.mem, stat);
             launchPerElement(p.kernel("soma_softmax_backward_finish"), rows, cols, y.mem, dy.mem, stat, dx.mem);
@@ -321,7 +329,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     /**
      * CPUs vectorise across work-items, never inside one: there the row functions run as per-row
      * loops of cheap operations plus element-wise kernels for the exponentials (the "split" kernels
-     * of softmax.cl). Other devices give each row a work-group.
+     * of softmax.cl; at precision fast one work-item per row in explicit float16 instead, the
+     * "rows" kernels). Other devices give each row a work-group.
      */
     private boolean splitRows() {
         return splitRows;
@@ -346,6 +355,19 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         uintArg(k, i++, rows);
         uintArg(k, i, cols);
         launch(k, (long) rows * softmaxGroup, softmaxGroup);
+    }
+
+    /**
+     * One work-item per row (the float16 kernel of softmax.cl), in groups small enough that every
+     * compute unit gets several.
+     */
+    private void launchRowVectors(cl_kernel k, int rows, int cols, cl_mem... buffers) {
+        int i = args(k, buffers);
+        uintArg(k, i++, rows);
+        uintArg(k, i, cols);
+        int units = Math.max(1, device.info().computeUnits());
+        int group = Math.min(elementwiseGroup, Math.min(16, Integer.highestOneBit(Math.max(1, rows / (4 * units)))));
+        launch(k, roundUp(rows, group), group);
     }
 
     private void launchPerRow(cl_kernel k, int rows, int cols, cl_mem... buffers) {
