@@ -288,7 +288,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
                 launchRows(p.kernel("soma_softmax_group"), rows, cols, x.mem, y.mem);
                 return;
             }
-            if (precision != Precision.EXACT) {
+            if (rowVectors(rows)) {
                 launchRowVectors(p.kernel("soma_softmax_rows"), rows, cols, x.mem, y.mem);
                 return;
             }
@@ -312,7 +312,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
                 launchRows(p.kernel("soma_softmax_backward_group"), rows, cols, y.mem, dy.mem, dx.mem);
                 return;
             }
-            if (precision != Precision.EXACT) {
+            if (rowVectors(rows)) {
                 launchRowVectors(p.kernel("soma_softmax_backward_rows"), rows, cols, y.mem, dy.mem, dx.mem);
                 return;
             }
@@ -334,6 +334,15 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
      */
     private boolean splitRows() {
         return splitRows;
+    }
+
+    /**
+     * Whether the float16 one-row-per-item kernels serve: at precision fast, and with at least two
+     * rows per compute unit (fewer rows, e.g. one very wide row, would leave cores idle: the split
+     * kernels spread every row's exponentials over all of them).
+     */
+    private boolean rowVectors(int rows) {
+        return precision != Precision.EXACT && rows >= 2 * Math.max(1, device.info().computeUnits());
     }
 
     /** A device scratch buffer of at least {@code elements} accumulators, kept and grown per slot. Needs the launch lock. */
