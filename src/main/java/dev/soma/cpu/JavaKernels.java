@@ -321,30 +321,6 @@ public final class JavaKernels {
         // α ≤ 0 (f′ would make −0) or β = −0 (f(−0) keeps −0): those take the plain loop.
         // C2 (JDK 17) does not vectorise float↔double conversions: they get loops of their own
         // over a block, the double arithmetic in between is vectorised.
-        if (hardSigmoidFloatExact((float) a, (float) b)) {
-            // Float-only forms, no conversions: fma(α, x, β) rounds αx+β once to float where the double
-            // form rounds to double, then to float. For the (α, β) of hardSigmoidFloatExact the two
-            // give the same float for every one of the 2^32 float inputs, forward and derivative
-            // (checked exhaustively, against the double form below, by a throwaway program when this
-            // was written); for other (α, β) they can differ (double rounding near a float midpoint),
-            // so those take the double form. [w < 1] uses fma(α, x, β − 1), β − 1 exact for β = 0.5.
-            float af = (float) a;
-            float bf = (float) b;
-            if (d) {
-                float bm1 = bf - 1f;
-                for (int i = from; i < to; i++) {
-                    float v = x[i];
-                    float u = Math.fma(af, v, bf);
-                    float w = Math.fma(af, v, bm1);
-                    y[i] = af * (Math.min(Math.max(u * P126 * P126, 0f), 1f) * Math.min(Math.max(w * -P126 * P126, 0f), 1f));
-                }
-            } else {
-                for (int i = from; i < to; i++) {
-                    y[i] = Math.min(Math.max(Math.fma(af, x[i], bf), 0f), 1f);
-                }
-            }
-            return;
-        }
         if (a > 0 && a < Double.POSITIVE_INFINITY && (d || Double.doubleToRawLongBits(b) != Long.MIN_VALUE)) {
             double[] w = new double[BLOCK];
             for (int s = from; s < to; s += BLOCK) {
@@ -379,15 +355,6 @@ public final class JavaKernels {
             }
             y[i] = (float) r;
         }
-    }
-
-    /**
-     * The (α, β) for which {@link #hardSigmoid}'s float-only forms were verified bit-identical to the
-     * double forms over all 2^32 float inputs: the catalogue's default (0.2, 0.5) and PyTorch's /
-     * Keras' (1/6, 0.5).
-     */
-    static boolean hardSigmoidFloatExact(float a, float b) {
-        return b == 0.5f && (a == 0.2f || a == (float) (1.0 / 6.0));
     }
 
     private static void relu(float[] x, float[] y, int from, int to) {
@@ -770,10 +737,6 @@ public final class JavaKernels {
         // to [−3, 3] (no ∞·0). f = v′·min(v′+3, 6)/6 + m, v′ = max(v, −3): v·6·(1/6) rounds to float v
         // above 3; m = ([v > −3] − 1)·(−0) is +0 where v ≤ −3 (turns −3·0 = −0 into +0), else −0 (adds
         // nothing, f(−0) = −0 stays). NaN propagates through every step.
-        if (d) {
-            hardSwishD(x, y, from, to);
-            return;
-        }
         double[] w = new double[BLOCK];
         for (int s = from; s < to; s += BLOCK) {
             int m = Math.min(BLOCK, to - s);
@@ -802,33 +765,6 @@ public final class JavaKernels {
     }
 
     private static final double SIXTH = 0x1.5555555555555p-3;
-
-    /**
-     * hard_swish′ in float only (no conversions, so C2 vectorises it), the same floats as the double
-     * form {@code (2u+3)·SIXTH·((1 − lo) − hi) + hi}, u = x clamped to [−3, 3]: that form gives
-     * (2u+3)/6 correctly rounded (ties to even), and so does this one: t + te = 2u + 3 exactly
-     * (2u exact, Knuth's two-sum), r0 = t/6 correctly rounded, rem = t − 6·r0 exactly (fma; the
-     * remainder of a correctly rounded quotient is representable), r = r0 + (rem + te)/6.
-     * Verified bit-identical to the double form for all 2^32 float inputs (every NaN, ±∞, ±0 and
-     * subnormal included) by a throwaway exhaustive program when this was written; keep the
-     * operations and their order exactly as they are.
-     */
-    private static void hardSwishD(float[] x, float[] y, int from, int to) {
-        for (int i = from; i < to; i++) {
-            float v = x[i];
-            float u = Math.min(Math.max(v, -3f), 3f);
-            float lo = Math.min(Math.max((v + 3f) * -P126 * P126, 0f), 1f);
-            float hi = Math.min(Math.max((v - 3f) * P126 * P126, 0f), 1f);
-            float a = 2f * u;
-            float t = a + 3f;
-            float bb = t - a;
-            float te = (a - (t - bb)) + (3f - bb);
-            float r0 = t / 6f;
-            float rem = Math.fma(-6f, r0, t);
-            float r = r0 + (rem + te) / 6f;
-            y[i] = r * ((1f - lo) - hi) + hi;
-        }
-    }
 
     // ------------------------------------------------------------------ noise
 

@@ -9,12 +9,13 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The pure-Java path evaluates the catalogue's formulas in double and rounds once; a few cheap
- * functions run float-only forms instead (no float↔double conversion, which C2 does not vectorise)
- * that were proven bit-identical over all 2^32 inputs offline. This test holds them to the plain
- * double evaluation, bit for bit (tolerance 0: the Java path is the exact reference mode), on the
- * special values, every float in the windows where the forms are most delicate (around the kinks,
- * the ties of the roundings, the subnormals) and a few million random bit patterns.
+ * The pure-Java path evaluates the catalogue's formulas in double and rounds once; hard_sigmoid and
+ * hard_swish′ run branch-free rewritten forms of them (and are the candidates for float-only forms,
+ * which C2 vectorises where it does not vectorise float↔double conversions). This test holds them
+ * to the plain double evaluation, bit for bit (tolerance 0: the Java path is the exact reference
+ * mode), on the special values, every float in the windows where such forms are most delicate
+ * (around the kinks, the ties of the roundings, the subnormals) and a few million random bit
+ * patterns, for the default parameters and others.
  */
 class FloatFormsTest {
 
