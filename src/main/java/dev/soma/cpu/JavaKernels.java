@@ -919,24 +919,15 @@ public final class JavaKernels {
 
     /**
      * max of x[o, o + n) (−∞ when empty) with Math.max's rules (NaN wins, +0 above −0): the same
-     * whatever the order, so it runs as four independent chains (one chain is latency-bound).
+     * whatever the order. One chain: C2 vectorises this reduction (twice as fast as four scalar
+     * chains, measured on JDK 17).
      */
     private static float rowMax(float[] x, int o, int n) {
-        float m0 = Float.NEGATIVE_INFINITY;
-        float m1 = Float.NEGATIVE_INFINITY;
-        float m2 = Float.NEGATIVE_INFINITY;
-        float m3 = Float.NEGATIVE_INFINITY;
-        int j = 0;
-        for (; j + 3 < n; j += 4) {
-            m0 = Math.max(m0, x[o + j]);
-            m1 = Math.max(m1, x[o + j + 1]);
-            m2 = Math.max(m2, x[o + j + 2]);
-            m3 = Math.max(m3, x[o + j + 3]);
+        float m = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            m = Math.max(m, x[o + j]);
         }
-        for (; j < n; j++) {
-            m0 = Math.max(m0, x[o + j]);
-        }
-        return Math.max(Math.max(m0, m1), Math.max(m2, m3));
+        return m;
     }
 
     /**
