@@ -7,6 +7,7 @@ import dev.soma.ActivationFunction;
 import dev.soma.BackendInfo;
 import dev.soma.Leaks;
 import org.jocl.CL;
+import org.jocl.MemObjectDestructorCallbackFunction;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
@@ -18,6 +19,7 @@ import org.jocl.cl_mem;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One OpenCL device: its context, an in-order queue, the programs built for it (once each, on first
@@ -56,6 +58,10 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     private final boolean splitRows;
     private final cl_mem[] scratch = new cl_mem[3];
     private final long[] scratchBytes = new long[3];
+    /** Device buffers created and not yet destroyed by the driver (see {@link #liveBuffers()}). */
+    private final AtomicInteger liveBuffers = new AtomicInteger();
+    private final AtomicInteger peakBuffers = new AtomicInteger();
+    private final MemObjectDestructorCallbackFunction onDestroyed = (mem, data) -> liveBuffers.decrementAndGet();
 
     /**
      * Opens {@code device} and builds a first program, so that a device whose compiler cannot build
@@ -195,7 +201,33 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         int[] status = new int[1];
         cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_WRITE | extraFlags, bytes, host, status);
         OpenClException.check(status[0], "clCreateBuffer");
+        count(mem);
         return mem;
+    }
+
+    /**
+     * Counts {@code mem} until the driver destroys it: a destructor callback, so that the count is the
+     * driver's own (a buffer released while queued kernels still use it counts until they have run).
+     */
+    private void count(cl_mem mem) {
+        peakBuffers.accumulateAndGet(liveBuffers.incrementAndGet(), Math::max);
+        if (CL.clSetMemObjectDestructorCallback(mem, onDestroyed, null) != CL.CL_SUCCESS) {
+            liveBuffers.decrementAndGet(); // an OpenCL 1.0 driver: the buffer cannot be counted
+        }
+    }
+
+    /**
+     * Device buffers of this backend that exist now: tensors, scratch and argument buffers, including
+     * released ones still held by queued commands ({@link #finish()} first for a settled count). For
+     * tests and diagnostics; 0 once the backend is closed and its queue has drained.
+     */
+    public int liveBuffers() {
+        return liveBuffers.get();
+    }
+
+    /** The largest {@link #liveBuffers()} seen since the backend opened. */
+    public int peakBuffers() {
+        return peakBuffers.get();
     }
 
     @Override
@@ -400,6 +432,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
 
     @Override
     protected void closeResources() {
+        CL.clFinish(queue); // let queued commands drop their buffer references first; a failure changes nothing here
         programs.values().forEach(Program::close);
         programs.clear();
         CL.clReleaseMemObject(noSlopes);
