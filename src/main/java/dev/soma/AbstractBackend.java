@@ -3,6 +3,7 @@ package dev.soma;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * The checks every backend shares, done once here before any backend-specific work: null
@@ -25,14 +26,14 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
     public final Tensor tensor(int rows, int cols) {
         Checks.shape(rows, cols);
         checkOpen();
-        return newTensor(rows, cols, null);
+        return run(true, () -> newTensor(rows, cols, null));
     }
 
     @Override
     public final Tensor upload(float[] data, int rows, int cols) {
         Checks.length(data, rows, cols, "data");
         checkOpen();
-        return newTensor(rows, cols, data);
+        return run(true, () -> newTensor(rows, cols, data));
     }
 
     @Override
@@ -58,7 +59,7 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
             }
         }
         if (x.size() > 0) {
-            doElementwise(f, derivative, xt, yt);
+            run(() -> doElementwise(f, derivative, xt, yt));
         }
     }
 
@@ -77,7 +78,7 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
         T yt = own(y, "y");
         Checks.sameShape(x, "x", y, "y");
         if (x.size() > 0) {
-            doSoftmax(xt, yt, log);
+            run(() -> doSoftmax(xt, yt, log));
         }
     }
 
@@ -102,7 +103,7 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
                     + "(dx may be dy)");
         }
         if (y.size() > 0) {
-            doSoftmaxBackward(yt, dyt, dxt, log);
+            run(() -> doSoftmaxBackward(yt, dyt, dxt, log));
         }
     }
 
@@ -163,7 +164,7 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
             }
         }
         if (m > 0 && n > 0) {
-            doGemm(at, transA, bt, transB, m, n, k, alpha, ct, mode, beta, f, yt);
+            run(() -> doGemm(at, transA, bt, transB, m, n, k, alpha, ct, mode, beta, f, yt));
         }
     }
 
@@ -220,6 +221,34 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
 
     final void release(Leaks.Handle h) {
         owned.remove(h);
+    }
+
+    /** Runs one operation's backend work (arguments already checked) and reports how it ended to {@link #outcome}. */
+    final void run(Runnable work) {
+        run(false, () -> {
+            work.run();
+            return null;
+        });
+    }
+
+    private <R> R run(boolean allocation, Supplier<R> work) {
+        R r;
+        try {
+            r = work.get();
+        } catch (RuntimeException e) {
+            outcome(allocation, e);
+            throw e;
+        }
+        outcome(allocation, null);
+        return r;
+    }
+
+    /**
+     * Told after each operation's backend work: whether it made a tensor ({@code allocation}), and
+     * null when it succeeded, else what it threw (the OpenCL backend counts failures in a row, see
+     * {@code DeviceHealth}). Does nothing by default.
+     */
+    protected void outcome(boolean allocation, RuntimeException failure) {
     }
 
     /** A new tensor, zero-filled when {@code data} is null, else holding a copy of it. */

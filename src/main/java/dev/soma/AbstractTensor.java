@@ -42,7 +42,7 @@ public abstract class AbstractTensor implements Tensor {
     public final float[] download() {
         checkOpen();
         float[] out = new float[(int) size()];
-        read(out);
+        backend.run(() -> read(out));
         return out;
     }
 
@@ -50,14 +50,14 @@ public abstract class AbstractTensor implements Tensor {
     public final void download(float[] dst) {
         Checks.length(dst, rows, cols, "dst");
         checkOpen();
-        read(dst);
+        backend.run(() -> read(dst));
     }
 
     @Override
     public final void upload(float[] src) {
         Checks.length(src, rows, cols, "src");
         checkOpen();
-        write(src);
+        backend.run(() -> write(src));
     }
 
     @Override

@@ -62,6 +62,9 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     private final AtomicInteger liveBuffers = new AtomicInteger();
     private final AtomicInteger peakBuffers = new AtomicInteger();
     private final MemObjectDestructorCallbackFunction onDestroyed = (mem, data) -> liveBuffers.decrementAndGet();
+    /** Operations in a row that ended in an OpenCL error (see {@link DeviceHealth}). */
+    private final AtomicInteger failures = new AtomicInteger();
+    private final String deviceName;
 
     /**
      * Opens {@code device} and builds a first program, so that a device whose compiler cannot build
@@ -86,6 +89,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         this.device = device;
         this.sources = sources;
         DeviceInfo d = device.info();
+        this.deviceName = d.name();
         this.info = new BackendInfo(BackendInfo.Kind.OPENCL, d.name(), d.platformName(), d.selector(), requested,
                 fallbacks);
         int[] status = new int[1];
@@ -159,7 +163,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         String all = baseOptions + " " + options;
         String name = String.join("+", files);
         return programs.computeIfAbsent(name + " " + all,
-                k -> Program.build(context, device.id(), device.info().name(), name, sources.program(files), all));
+                k -> Program.build(context, device.id(), deviceName, name, sources.program(files), all));
     }
 
     /** Held while setting kernel arguments and enqueueing ({@code clSetKernelArg} is not thread-safe). */
@@ -184,10 +188,12 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             mem = createBuffer(bytes, Pointer.to(data), CL.CL_MEM_COPY_HOST_PTR);
         } else {
             mem = createBuffer(bytes, null, 0);
-            int st;
-            synchronized (launchLock) {
-                st = CL.clEnqueueFillBuffer(queue, mem, Pointer.to(new float[1]), Sizeof.cl_float, 0, bytes, 0, null,
-                        null);
+            int st = Faults.status(deviceName, "clEnqueueFillBuffer");
+            if (st == CL.CL_SUCCESS) {
+                synchronized (launchLock) {
+                    st = CL.clEnqueueFillBuffer(queue, mem, Pointer.to(new float[1]), Sizeof.cl_float, 0, bytes, 0,
+                            null, null);
+                }
             }
             if (st != CL.CL_SUCCESS) {
                 CL.clReleaseMemObject(mem);
@@ -198,6 +204,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     }
 
     cl_mem createBuffer(long bytes, Pointer host, long extraFlags) {
+        Faults.check(deviceName, "clCreateBuffer");
         int[] status = new int[1];
         cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_WRITE | extraFlags, bytes, host, status);
         OpenClException.check(status[0], "clCreateBuffer");
@@ -383,6 +390,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     /** A 2-D range over a rows × cols matrix: dimension 0 the column (grouped), dimension 1 the row. */
     private void launchRowsByColumns(cl_kernel k, int rows, int cols) {
         int group = Math.min(elementwiseGroup, Integer.highestOneBit(cols));
+        Faults.check(deviceName, "clEnqueueNDRangeKernel");
         OpenClException.check(CL.clEnqueueNDRangeKernel(queue, k, 2, null, new long[] {roundUp(cols, group), rows},
                 new long[] {group, 1}, 0, null, null), "clEnqueueNDRangeKernel");
     }
@@ -396,25 +404,30 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     }
 
     static void arg(cl_kernel k, int index, cl_mem mem) {
+        Faults.check(null, "clSetKernelArg");
         OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(mem)), "clSetKernelArg");
     }
 
     static void uintArg(cl_kernel k, int index, int value) {
+        Faults.check(null, "clSetKernelArg");
         OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_uint, Pointer.to(new int[] {value})),
                 "clSetKernelArg");
     }
 
     static void floatArg(cl_kernel k, int index, float value) {
+        Faults.check(null, "clSetKernelArg");
         OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_float, Pointer.to(new float[] {value})),
                 "clSetKernelArg");
     }
 
     static void ulongArg(cl_kernel k, int index, long value) {
+        Faults.check(null, "clSetKernelArg");
         OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_ulong, Pointer.to(new long[] {value})),
                 "clSetKernelArg");
     }
 
     void launch(cl_kernel k, long global, int local) {
+        Faults.check(deviceName, "clEnqueueNDRangeKernel");
         int st = CL.clEnqueueNDRangeKernel(queue, k, 1, null, new long[] {global},
                 local > 0 ? new long[] {local} : null, 0, null, null);
         OpenClException.check(st, "clEnqueueNDRangeKernel");
@@ -427,7 +440,19 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     /** Waits until every command queued so far has finished. */
     public void finish() {
         checkOpen();
+        Faults.check(deviceName, "clFinish");
         OpenClException.check(CL.clFinish(queue), "clFinish");
+    }
+
+    @Override
+    protected void outcome(boolean allocation, RuntimeException failure) {
+        if (failure == null) {
+            if (!allocation && failures.get() != 0) { // a device may allocate long after it stopped running kernels
+                failures.set(0);
+            }
+        } else if (failure instanceof OpenClException e) {
+            DeviceHealth.failing(device.info(), failures.incrementAndGet(), e);
+        }
     }
 
     @Override
@@ -460,6 +485,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             if (dst.length == 0) {
                 return;
             }
+            Faults.check(owner.deviceName, "clEnqueueReadBuffer");
             OpenClException.check(CL.clEnqueueReadBuffer(owner.queue, mem, CL.CL_TRUE, 0,
                     (long) dst.length * Sizeof.cl_float, Pointer.to(dst), 0, null, null), "clEnqueueReadBuffer");
         }
@@ -469,6 +495,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             if (src.length == 0) {
                 return;
             }
+            Faults.check(owner.deviceName, "clEnqueueWriteBuffer");
             OpenClException.check(CL.clEnqueueWriteBuffer(owner.queue, mem, CL.CL_TRUE, 0,
                     (long) src.length * Sizeof.cl_float, Pointer.to(src), 0, null, null), "clEnqueueWriteBuffer");
         }

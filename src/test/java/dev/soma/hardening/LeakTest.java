@@ -24,9 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * registered native resources, the backend's tensors and the heap where they were; closing a backend
  * releases everything it owns; a dropped tensor is reported and can fail a test.
  *
- * <p>Per backend: {@value #DEFAULT_CYCLES} tensor cycles (upload, zero tensor, GELU, softmax,
- * download, close) and half as many network cycles (build a 2-layer network with softmax, forward,
- * close); system property {@code soma.hardening.cycles} changes the count. Tensors are tiny, so the
+ * <p>Per backend: {@value #DEFAULT_CYCLES} tensor cycles (upload, zero tensor, GELU, download,
+ * close) and a fifth as many network cycles (build a 2-layer network, forward, close: six buffers
+ * each); system property {@code soma.hardening.cycles} changes the count. Tensors are tiny, so the
  * test measures bookkeeping, not arithmetic (about 10 s for both kinds on POCL).
  */
 class LeakTest {
@@ -58,7 +58,7 @@ class LeakTest {
     @Test
     void networkCyclesLeaveNothingBehind() {
         for (Backend b : backends) {
-            cycles(b, CYCLES / 2, "network", () -> networkCycle(b));
+            cycles(b, CYCLES / 5, "network", () -> networkCycle(b));
         }
     }
 
@@ -69,20 +69,19 @@ class LeakTest {
 
     private static void tensorCycle(Backend b) {
         try (Tensor x = b.upload(X, 2, 4); Tensor y = b.tensor(2, 4)) {
-            b.forward(Activation.GELU, x, y);
-            b.softmax(y, y);
+            b.forward(Activation.RELU, x, y);
             float[] out = y.download();
-            if (!(Math.abs(out[0] + out[1] + out[2] + out[3] - 1f) < 1e-5f)) {
-                throw new AssertionFailedError("softmax row does not sum to 1: " + java.util.Arrays.toString(out));
+            if (out[0] != 0f || out[7] != 3f) {
+                throw new AssertionFailedError("relu gave " + java.util.Arrays.toString(out));
             }
         }
     }
 
     private static void networkCycle(Backend b) {
         try (Network net = Network.builder().dense(W1, 2, 4, B1, Activation.RELU).dense(W2, 3, 2, null, null)
-                .softmax().build(b)) {
+                .build(b)) {
             float[] p = net.forward(X, 2);
-            if (p.length != 6 || !(Math.abs(p[0] + p[1] + p[2] - 1f) < 1e-5f)) {
+            if (p.length != 6 || !Float.isFinite(p[0] + p[1] + p[2] + p[3] + p[4] + p[5])) {
                 throw new AssertionFailedError("network output " + java.util.Arrays.toString(p));
             }
         }
