@@ -251,6 +251,21 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
     protected void outcome(boolean allocation, RuntimeException failure) {
     }
 
+    /**
+     * The most elements one tensor may hold on this backend, for an element-wise operation or (when
+     * {@code rowwise}) a softmax; the host-array calls split longer arrays into pieces of at most this
+     * many. A Java array's limit unless the backend has a smaller one (an OpenCL device's
+     * {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE}).
+     */
+    protected long maxElements(boolean rowwise) {
+        return Integer.MAX_VALUE - 8;
+    }
+
+    /** {@link #maxElements} of {@code b}, or no limit for a backend that is not soma's. */
+    static long maxElements(Backend b, boolean rowwise) {
+        return b instanceof AbstractBackend<?> ab ? ab.maxElements(rowwise) : Long.MAX_VALUE;
+    }
+
     /** A new tensor, zero-filled when {@code data} is null, else holding a copy of it. */
     protected abstract T newTensor(int rows, int cols, float[] data);
 

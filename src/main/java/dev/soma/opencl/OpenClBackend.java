@@ -40,6 +40,11 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     public static final String ROW_KERNELS_PROPERTY = "soma.rowKernels";
     /** System property: extra OpenCL build options appended to soma's own, read when a backend opens. */
     public static final String EXTRA_OPTIONS_PROPERTY = "soma.opencl.options";
+    /**
+     * System property: a smaller per-buffer limit in bytes than the device's
+     * {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE}, read when a backend opens; for tests of the chunked paths.
+     */
+    public static final String MAX_ALLOCATION_PROPERTY = "soma.opencl.maxAllocation";
     /** Work-items per group for element-wise kernels (clamped to the device's maximum). */
     private static final int ELEMENTWISE_GROUP = 256;
 
@@ -65,6 +70,9 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     /** Operations in a row that ended in an OpenCL error (see {@link DeviceHealth}). */
     private final AtomicInteger failures = new AtomicInteger();
     private final String deviceName;
+    /** Bytes one buffer may hold: the device's limit, or less by {@link #MAX_ALLOCATION_PROPERTY}. */
+    private final long maxAllocation;
+    private final String maxAllocationSource;
 
     /**
      * Opens {@code device} and builds a first program, so that a device whose compiler cannot build
@@ -90,6 +98,23 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         this.sources = sources;
         DeviceInfo d = device.info();
         this.deviceName = d.name();
+        long limit = d.maxAllocation() > 0 ? d.maxAllocation() : Long.MAX_VALUE;
+        String lower = System.getProperty(MAX_ALLOCATION_PROPERTY, "").strip();
+        long asked = Long.MAX_VALUE;
+        if (!lower.isEmpty()) {
+            try {
+                asked = Long.parseLong(lower);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(MAX_ALLOCATION_PROPERTY + "=" + lower + ": not a number of bytes");
+            }
+        }
+        if (asked < limit) {
+            limit = Math.max(Sizeof.cl_double, asked);
+            this.maxAllocationSource = MAX_ALLOCATION_PROPERTY + " = " + limit;
+        } else {
+            this.maxAllocationSource = "CL_DEVICE_MAX_MEM_ALLOC_SIZE = " + limit;
+        }
+        this.maxAllocation = limit;
         this.info = new BackendInfo(BackendInfo.Kind.OPENCL, d.name(), d.platformName(), d.selector(), requested,
                 fallbacks);
         int[] status = new int[1];
@@ -178,10 +203,9 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     @Override
     protected ClTensor newTensor(int rows, int cols, float[] data) {
         long bytes = Math.max(1L, (long) rows * cols) * Sizeof.cl_float;
-        if (bytes > device.info().maxAllocation()) {
+        if (bytes > maxAllocation) {
             throw new IllegalArgumentException("tensor " + rows + " x " + cols + " needs " + bytes + " bytes, more than "
-                    + device.info().name() + " can allocate at once (CL_DEVICE_MAX_MEM_ALLOC_SIZE = "
-                    + device.info().maxAllocation() + ")");
+                    + device.info().name() + " can allocate at once (" + maxAllocationSource + ")");
         }
         cl_mem mem;
         if (data != null && data.length > 0) {
@@ -308,7 +332,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         int cols = x.cols();
         Program p = program(SOFTMAX, softmaxOptions(log));
         synchronized (launchLock) {
-            if (!splitRows()) {
+            if (!splitRows() || (long) rows * cols > maxElements(true)) { // no room for the split kernels' scratch
                 launchRows(p.kernel("soma_softmax_group"), rows, cols, x.mem, y.mem);
                 return;
             }
@@ -351,9 +375,22 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         return splitRows;
     }
 
+    /**
+     * The most elements one tensor may hold ({@code rowwise}: one softmax, which on the split kernels
+     * also needs an accumulator per element); the host-array calls split longer arrays.
+     */
+    @Override
+    protected long maxElements(boolean rowwise) {
+        return maxAllocation / (rowwise && splitRows() ? accumulatorBytes() : Sizeof.cl_float);
+    }
+
+    private int accumulatorBytes() {
+        return device.info().fp64() ? Sizeof.cl_double : Sizeof.cl_float;
+    }
+
     /** A device scratch buffer of at least {@code elements} accumulators, kept and grown per slot. Needs the launch lock. */
     private cl_mem scratch(int slot, long elements) {
-        long bytes = Math.max(1, elements) * (device.info().fp64() ? Sizeof.cl_double : Sizeof.cl_float);
+        long bytes = Math.max(1, elements) * accumulatorBytes();
         if (scratchBytes[slot] < bytes) {
             if (scratch[slot] != null) {
                 CL.clReleaseMemObject(scratch[slot]); // freed once the queued kernels using it have run
