@@ -7,7 +7,6 @@ import dev.soma.ActivationFunction;
 import dev.soma.BackendInfo;
 import dev.soma.Leaks;
 import org.jocl.CL;
-import org.jocl.MemObjectDestructorCallbackFunction;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
@@ -63,10 +62,11 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     private final boolean splitRows;
     private final cl_mem[] scratch = new cl_mem[3];
     private final long[] scratchBytes = new long[3];
-    /** Device buffers created and not yet destroyed by the driver (see {@link #liveBuffers()}). */
+    /** Device buffers created and not yet released (see {@link #liveBuffers()}). */
     private final AtomicInteger liveBuffers = new AtomicInteger();
     private final AtomicInteger peakBuffers = new AtomicInteger();
-    private final MemObjectDestructorCallbackFunction onDestroyed = (mem, data) -> liveBuffers.decrementAndGet();
+    /** Set while ClGemm runs on this thread: counts the temporary buffers it makes (and releases itself). */
+    private static final ThreadLocal<int[]> GEMM_TEMPORARIES = new ThreadLocal<>();
     /** Operations in a row that ended in an OpenCL error (see {@link DeviceHealth}). */
     private final AtomicInteger failures = new AtomicInteger();
     private final String deviceName;
@@ -220,7 +220,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
                 }
             }
             if (st != CL.CL_SUCCESS) {
-                CL.clReleaseMemObject(mem);
+                releaseBuffer(mem);
                 throw new OpenClException("clEnqueueFillBuffer", st);
             }
         }
@@ -232,25 +232,25 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         int[] status = new int[1];
         cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_WRITE | extraFlags, bytes, host, status);
         OpenClException.check(status[0], "clCreateBuffer");
-        count(mem);
+        peakBuffers.accumulateAndGet(liveBuffers.incrementAndGet(), Math::max);
+        int[] temporaries = GEMM_TEMPORARIES.get();
+        if (temporaries != null) {
+            temporaries[0]++;
+        }
         return mem;
     }
 
-    /**
-     * Counts {@code mem} until the driver destroys it: a destructor callback, so that the count is the
-     * driver's own (a buffer released while queued kernels still use it counts until they have run).
-     */
-    private void count(cl_mem mem) {
-        peakBuffers.accumulateAndGet(liveBuffers.incrementAndGet(), Math::max);
-        if (CL.clSetMemObjectDestructorCallback(mem, onDestroyed, null) != CL.CL_SUCCESS) {
-            liveBuffers.decrementAndGet(); // an OpenCL 1.0 driver: the buffer cannot be counted
-        }
+    /** Releases a buffer made by {@link #createBuffer} (the driver frees it once queued commands using it have run). */
+    void releaseBuffer(cl_mem mem) {
+        CL.clReleaseMemObject(mem);
+        liveBuffers.decrementAndGet();
     }
 
     /**
-     * Device buffers of this backend that exist now: tensors, scratch and argument buffers, including
-     * released ones still held by queued commands ({@link #finish()} first for a settled count). For
-     * tests and diagnostics; 0 once the backend is closed and its queue has drained.
+     * Device buffers this backend has created and not yet released: tensors, scratch and temporary
+     * argument buffers. For tests and diagnostics; 0 once the backend is closed. Counted in Java, not
+     * through the driver's destructor callbacks: those run Java code on a driver thread, which can
+     * deadlock with a blocking read that holds a JNI critical array while the JVM needs to collect.
      */
     public int liveBuffers() {
         return liveBuffers.get();
@@ -296,7 +296,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             }
         } finally {
             if (slopeMem != noSlopes) {
-                CL.clReleaseMemObject(slopeMem); // the queue holds its own reference until the kernel ran
+                releaseBuffer(slopeMem); // the queue holds its own reference until the kernel ran
             }
         }
     }
@@ -323,7 +323,14 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     @Override
     protected void doGemm(ClTensor a, boolean transA, ClTensor b, boolean transB, int m, int n, int k, float alpha,
                           ClTensor c, dev.soma.Broadcast mode, float beta, ActivationFunction f, ClTensor y) {
-        ClGemm.gemm(this, a, transA, b, transB, m, n, k, alpha, c, mode, beta, f, y);
+        int[] temporaries = new int[1];
+        GEMM_TEMPORARIES.set(temporaries);
+        try {
+            ClGemm.gemm(this, a, transA, b, transB, m, n, k, alpha, c, mode, beta, f, y);
+        } finally { // ClGemm releases its own temporaries (clReleaseMemObject in a finally): uncount them
+            GEMM_TEMPORARIES.remove();
+            liveBuffers.addAndGet(-temporaries[0]);
+        }
     }
 
     @Override
@@ -393,7 +400,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         long bytes = Math.max(1, elements) * accumulatorBytes();
         if (scratchBytes[slot] < bytes) {
             if (scratch[slot] != null) {
-                CL.clReleaseMemObject(scratch[slot]); // freed once the queued kernels using it have run
+                releaseBuffer(scratch[slot]); // freed once the queued kernels using it have run
             }
             scratch[slot] = null;
             scratch[slot] = createBuffer(bytes, null, 0);
@@ -497,10 +504,10 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         CL.clFinish(queue); // let queued commands drop their buffer references first; a failure changes nothing here
         programs.values().forEach(Program::close);
         programs.clear();
-        CL.clReleaseMemObject(noSlopes);
+        releaseBuffer(noSlopes);
         for (cl_mem m : scratch) {
             if (m != null) {
-                CL.clReleaseMemObject(m);
+                releaseBuffer(m);
             }
         }
         handle.close();
@@ -512,7 +519,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         private final OpenClBackend owner;
 
         ClTensor(OpenClBackend backend, int rows, int cols, cl_mem mem) {
-            super(backend, rows, cols, () -> CL.clReleaseMemObject(mem));
+            super(backend, rows, cols, () -> backend.releaseBuffer(mem));
             this.mem = mem;
             this.owner = backend;
         }

@@ -35,8 +35,9 @@ final class Hardening {
     }
 
     /**
-     * The device buffers of {@code b} once its queue has drained and the driver has run the destructor
-     * callbacks (which may come from a driver thread shortly after); 0 for the Java backend.
+     * The device buffers of {@code b} ({@link OpenClBackend#liveBuffers()}) once its queue has drained
+     * and a leaked tensor's buffer had a moment to be released by the cleaner thread (when the count is
+     * not yet {@code expected}); 0 for the Java backend.
      */
     static int settledBuffers(Backend b, int expected) {
         if (!(b instanceof OpenClBackend cl)) {

@@ -122,11 +122,29 @@ class HugeInputTest {
                 refused("one row of 600 values", () -> n.forward(new float[1], 1));
             }
         }
-        // the Java path: more elements than a Java array holds
+        // the Java path: more elements than a Java array holds, or than the whole heap
         try (Backend java = dev.soma.Soma.java()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> java.tensor(70_000, 70_000));
             assertTrue(e.getMessage().contains("more than a Java array holds"), e.getMessage());
+            long heap = Runtime.getRuntime().maxMemory();
+            if (heap / 4 < Integer.MAX_VALUE - 8) { // a heap smaller than the largest array (the tests run with -Xmx4g)
+                int rows = (int) Math.min(Integer.MAX_VALUE - 8, heap / 4 + 1024);
+                e = assertThrows(IllegalArgumentException.class, () -> java.tensor(rows, 1));
+                assertTrue(e.getMessage().contains("whole heap"), e.getMessage());
+            }
         }
+    }
+
+    @Test
+    void theLargestTensorThatFitsWorksAndOneMoreElementDoesNot() {
+        float[] x = values(LIMIT / 4);
+        try (dev.soma.Tensor t = small.upload(x, 1, LIMIT / 4)) {
+            small.forward(Activation.TANH, t, t);
+            float[] y = t.download();
+            assertArrayEquals(whole.forward(Activation.TANH, x), y);
+        }
+        refused("tensor 1 x " + (LIMIT / 4 + 1) + " needs " + (LIMIT + 4) + " bytes",
+                () -> small.tensor(1, LIMIT / 4 + 1));
     }
 
     private static void refused(String message, Executable call) {
