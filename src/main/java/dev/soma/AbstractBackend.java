@@ -3,6 +3,8 @@ package dev.soma;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 
 /**
@@ -17,6 +19,12 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
     private final Class<T> tensorClass;
     private final Set<Leaks.Handle> owned = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /**
+     * Operations hold the read lock while they touch native objects; closing the backend or a tensor
+     * takes the write lock, so that nothing is released under a call in flight on another thread
+     * (which would be a use after free in the driver).
+     */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
 
     protected AbstractBackend(Class<T> tensorClass) {
         this.tensorClass = tensorClass;
@@ -59,7 +67,7 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
             }
         }
         if (x.size() > 0) {
-            run(() -> doElementwise(f, derivative, xt, yt));
+            run(() -> doElementwise(f, derivative, xt, yt), xt, yt);
         }
     }
 
@@ -78,7 +86,7 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
         T yt = own(y, "y");
         Checks.sameShape(x, "x", y, "y");
         if (x.size() > 0) {
-            run(() -> doSoftmax(xt, yt, log));
+            run(() -> doSoftmax(xt, yt, log), xt, yt);
         }
     }
 
@@ -103,7 +111,7 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
                     + "(dx may be dy)");
         }
         if (y.size() > 0) {
-            run(() -> doSoftmaxBackward(yt, dyt, dxt, log));
+            run(() -> doSoftmaxBackward(yt, dyt, dxt, log), yt, dyt, dxt);
         }
     }
 
@@ -164,7 +172,7 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
             }
         }
         if (m > 0 && n > 0) {
-            run(() -> doGemm(at, transA, bt, transB, m, n, k, alpha, ct, mode, beta, f, yt));
+            run(() -> doGemm(at, transA, bt, transB, m, n, k, alpha, ct, mode, beta, f, yt), at, bt, ct, yt);
         }
     }
 
@@ -197,12 +205,29 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
 
     @Override
     public final void close() {
-        if (closed.compareAndSet(false, true)) {
-            for (Leaks.Handle h : owned) {
-                h.close();
+        Lock l = lifecycle.writeLock();
+        l.lock(); // waits for calls in flight on other threads
+        try {
+            if (closed.compareAndSet(false, true)) {
+                for (Leaks.Handle h : owned) {
+                    h.close();
+                }
+                owned.clear();
+                closeResources();
             }
-            owned.clear();
-            closeResources();
+        } finally {
+            l.unlock();
+        }
+    }
+
+    /** Runs {@code release} (a tensor's close) when no call is in flight. */
+    final void closeTensor(Runnable release) {
+        Lock l = lifecycle.writeLock();
+        l.lock();
+        try {
+            release.run();
+        } finally {
+            l.unlock();
         }
     }
 
@@ -224,23 +249,35 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
     }
 
     /** Runs one operation's backend work (arguments already checked) and reports how it ended to {@link #outcome}. */
-    final void run(Runnable work) {
+    final void run(Runnable work, AbstractTensor... uses) {
         run(false, () -> {
             work.run();
             return null;
-        });
+        }, uses);
     }
 
-    private <R> R run(boolean allocation, Supplier<R> work) {
-        R r;
+    private <R> R run(boolean allocation, Supplier<R> work, AbstractTensor... uses) {
+        Lock l = lifecycle.readLock();
+        l.lock();
         try {
-            r = work.get();
-        } catch (RuntimeException e) {
-            outcome(allocation, e);
-            throw e;
+            checkOpen(); // again, under the lock: another thread may have closed the backend or a tensor meanwhile
+            for (AbstractTensor t : uses) {
+                if (t != null && t.isClosed()) {
+                    throw new IllegalStateException(t + " was closed by another thread while this call began");
+                }
+            }
+            R r;
+            try {
+                r = work.get();
+            } catch (RuntimeException e) {
+                outcome(allocation, e);
+                throw e;
+            }
+            outcome(allocation, null);
+            return r;
+        } finally {
+            l.unlock();
         }
-        outcome(allocation, null);
-        return r;
     }
 
     /**

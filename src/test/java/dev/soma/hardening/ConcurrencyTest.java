@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -65,6 +66,69 @@ class ConcurrencyTest {
                         (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
             } finally {
                 shared.close();
+            }
+        }
+    }
+
+    /**
+     * Closing under load: 8 threads work on a backend (their own tensors, and one tensor they all read)
+     * while the main thread first closes the shared tensor, then the backend. Every call either
+     * completes or throws {@link IllegalStateException}; none uses a released buffer, queue or kernel
+     * (that would be a use after free in the driver: a crash, not an exception).
+     */
+    @Test
+    void closingATensorAndTheBackendUnderEightThreadsIsClean() throws Exception {
+        for (String label : Backends.labels()) {
+            Backend b = label.equals("java") ? Soma.java() : Backends.openClOrSkip(label);
+            float[] data = values(64 * 64, 1, 2f);
+            Tensor shared = b.upload(data, 64, 64);
+            try (Tensor warm = b.tensor(64, 64)) { // programs built before the threads start
+                b.forward(Activation.GELU, shared, warm);
+                b.softmax(shared, warm);
+            }
+            java.util.concurrent.atomic.AtomicInteger completed = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+            try {
+                List<Future<?>> futures = new ArrayList<>();
+                for (int t = 0; t < THREADS; t++) {
+                    int thread = t;
+                    futures.add(pool.submit(() -> {
+                        for (int i = 0; !b.isClosed() || i < 10; i++) {
+                            try (Tensor y = b.tensor(64, 64)) {
+                                if ((thread + i) % 2 == 0) {
+                                    b.forward(Activation.GELU, shared, y);
+                                } else {
+                                    b.softmax(shared, y);
+                                }
+                                y.download();
+                                completed.incrementAndGet();
+                            } catch (IllegalStateException e) {
+                                refused.incrementAndGet(); // the documented outcome of a closed tensor or backend
+                            }
+                            if (b.isClosed() && i >= 10) {
+                                return null;
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                Thread.sleep(150);
+                shared.close();
+                Thread.sleep(100);
+                b.close();
+                assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+                    for (Future<?> f : futures) {
+                        f.get(); // an exception other than IllegalStateException fails here
+                    }
+                });
+                assertTrue(completed.get() > 0 && refused.get() > 0, "completed " + completed + ", refused " + refused);
+                System.out.printf("soma hardening: closing under %d threads on %s: %d calls completed, %d refused "
+                        + "with IllegalStateException%n", THREADS, b.info(), completed.get(), refused.get());
+            } finally {
+                pool.shutdownNow();
+                pool.awaitTermination(10, TimeUnit.SECONDS);
+                b.close();
             }
         }
     }
