@@ -196,7 +196,12 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         return launchLock;
     }
 
+    /**
+     * The queue, for a kernel launch under the launch lock (ClGemm's): consults the fault hook as that
+     * launch, so that a fault can be injected into it like into this class's own launches.
+     */
     cl_command_queue queue() {
+        Faults.check(deviceName, "clEnqueueNDRangeKernel");
         return queue;
     }
 
