@@ -3,6 +3,9 @@ package dev.soma;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 
 /**
  * The checks every backend shares, done once here before any backend-specific work: null
@@ -16,6 +19,12 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
     private final Class<T> tensorClass;
     private final Set<Leaks.Handle> owned = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /**
+     * Operations hold the read lock while they touch native objects; closing the backend or a tensor
+     * takes the write lock, so that nothing is released under a call in flight on another thread
+     * (which would be a use after free in the driver).
+     */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
 
     protected AbstractBackend(Class<T> tensorClass) {
         this.tensorClass = tensorClass;
@@ -25,14 +34,14 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
     public final Tensor tensor(int rows, int cols) {
         Checks.shape(rows, cols);
         checkOpen();
-        return newTensor(rows, cols, null);
+        return run(true, () -> newTensor(rows, cols, null));
     }
 
     @Override
     public final Tensor upload(float[] data, int rows, int cols) {
         Checks.length(data, rows, cols, "data");
         checkOpen();
-        return newTensor(rows, cols, data);
+        return run(true, () -> newTensor(rows, cols, data));
     }
 
     @Override
@@ -58,7 +67,7 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
             }
         }
         if (x.size() > 0) {
-            doElementwise(f, derivative, xt, yt);
+            run(() -> doElementwise(f, derivative, xt, yt), xt, yt);
         }
     }
 
@@ -77,7 +86,7 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
         T yt = own(y, "y");
         Checks.sameShape(x, "x", y, "y");
         if (x.size() > 0) {
-            doSoftmax(xt, yt, log);
+            run(() -> doSoftmax(xt, yt, log), xt, yt);
         }
     }
 
@@ -102,7 +111,7 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
                     + "(dx may be dy)");
         }
         if (y.size() > 0) {
-            doSoftmaxBackward(yt, dyt, dxt, log);
+            run(() -> doSoftmaxBackward(yt, dyt, dxt, log), yt, dyt, dxt);
         }
     }
 
@@ -163,7 +172,7 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
             }
         }
         if (m > 0 && n > 0) {
-            doGemm(at, transA, bt, transB, m, n, k, alpha, ct, mode, beta, f, yt);
+            run(() -> doGemm(at, transA, bt, transB, m, n, k, alpha, ct, mode, beta, f, yt), at, bt, ct, yt);
         }
     }
 
@@ -196,12 +205,29 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
 
     @Override
     public final void close() {
-        if (closed.compareAndSet(false, true)) {
-            for (Leaks.Handle h : owned) {
-                h.close();
+        Lock l = lifecycle.writeLock();
+        l.lock(); // waits for calls in flight on other threads
+        try {
+            if (closed.compareAndSet(false, true)) {
+                for (Leaks.Handle h : owned) {
+                    h.close();
+                }
+                owned.clear();
+                closeResources();
             }
-            owned.clear();
-            closeResources();
+        } finally {
+            l.unlock();
+        }
+    }
+
+    /** Runs {@code release} (a tensor's close) when no call is in flight. */
+    final void closeTensor(Runnable release) {
+        Lock l = lifecycle.writeLock();
+        l.lock();
+        try {
+            release.run();
+        } finally {
+            l.unlock();
         }
     }
 
@@ -220,6 +246,61 @@ public abstract class AbstractBackend<T extends AbstractTensor> implements Backe
 
     final void release(Leaks.Handle h) {
         owned.remove(h);
+    }
+
+    /** Runs one operation's backend work (arguments already checked) and reports how it ended to {@link #outcome}. */
+    final void run(Runnable work, AbstractTensor... uses) {
+        run(false, () -> {
+            work.run();
+            return null;
+        }, uses);
+    }
+
+    private <R> R run(boolean allocation, Supplier<R> work, AbstractTensor... uses) {
+        Lock l = lifecycle.readLock();
+        l.lock();
+        try {
+            checkOpen(); // again, under the lock: another thread may have closed the backend or a tensor meanwhile
+            for (AbstractTensor t : uses) {
+                if (t != null && t.isClosed()) {
+                    throw new IllegalStateException(t + " was closed by another thread while this call began");
+                }
+            }
+            R r;
+            try {
+                r = work.get();
+            } catch (RuntimeException e) {
+                outcome(allocation, e);
+                throw e;
+            }
+            outcome(allocation, null);
+            return r;
+        } finally {
+            l.unlock();
+        }
+    }
+
+    /**
+     * Told after each operation's backend work: whether it made a tensor ({@code allocation}), and
+     * null when it succeeded, else what it threw (the OpenCL backend counts failures in a row, see
+     * {@code DeviceHealth}). Does nothing by default.
+     */
+    protected void outcome(boolean allocation, RuntimeException failure) {
+    }
+
+    /**
+     * The most elements one tensor may hold on this backend, for an element-wise operation or (when
+     * {@code rowwise}) a softmax; the host-array calls split longer arrays into pieces of at most this
+     * many. A Java array's limit unless the backend has a smaller one (an OpenCL device's
+     * {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE}).
+     */
+    protected long maxElements(boolean rowwise) {
+        return Integer.MAX_VALUE - 8;
+    }
+
+    /** {@link #maxElements} of {@code b}, or no limit for a backend that is not soma's. */
+    static long maxElements(Backend b, boolean rowwise) {
+        return b instanceof AbstractBackend<?> ab ? ab.maxElements(rowwise) : Long.MAX_VALUE;
     }
 
     /** A new tensor, zero-filled when {@code data} is null, else holding a copy of it. */

@@ -42,7 +42,7 @@ public abstract class AbstractTensor implements Tensor {
     public final float[] download() {
         checkOpen();
         float[] out = new float[(int) size()];
-        read(out);
+        backend.run(() -> read(out), this);
         return out;
     }
 
@@ -50,14 +50,14 @@ public abstract class AbstractTensor implements Tensor {
     public final void download(float[] dst) {
         Checks.length(dst, rows, cols, "dst");
         checkOpen();
-        read(dst);
+        backend.run(() -> read(dst), this);
     }
 
     @Override
     public final void upload(float[] src) {
         Checks.length(src, rows, cols, "src");
         checkOpen();
-        write(src);
+        backend.run(() -> write(src), this);
     }
 
     @Override
@@ -68,8 +68,10 @@ public abstract class AbstractTensor implements Tensor {
     @Override
     public final void close() {
         if (!handle.isClosed()) {
-            handle.close();
-            backend.release(handle);
+            backend.closeTensor(() -> { // not under a call that uses it on another thread
+                handle.close();
+                backend.release(handle);
+            });
         }
     }
 

@@ -88,10 +88,37 @@ public final class Network implements AutoCloseable {
             throw new IllegalArgumentException("x has length " + x.length + ", a batch of " + batch + " needs "
                     + (long) batch * inputs + " (" + inputs + " inputs per row)");
         }
+        long rows = piece();
+        if (batch > rows) { // more than one tensor may hold (an OpenCL device's allocation limit): in pieces of whole rows
+            float[] y = new float[batch * outputs()];
+            for (int r = 0; r < batch; r += (int) rows) {
+                int n = (int) Math.min(rows, batch - r);
+                float[] part = forward(java.util.Arrays.copyOfRange(x, r * inputs, (r + n) * inputs), n);
+                System.arraycopy(part, 0, y, r * outputs(), part.length);
+            }
+            return y;
+        }
         try (Tensor in = backend.upload(x, batch, inputs); Tensor out = backend.tensor(batch, outputs())) {
             forward(in, out);
             return out.download();
         }
+    }
+
+    /** The most rows whose inputs, hidden values and outputs each fit one tensor of the backend. */
+    private long piece() {
+        int widest = inputs;
+        for (Layer l : layers) {
+            widest = Math.max(widest, l.out());
+        }
+        long rows = AbstractBackend.maxElements(backend, false) / widest;
+        if (output != Output.NONE) {
+            rows = Math.min(rows, AbstractBackend.maxElements(backend, true) / outputs());
+        }
+        if (rows == 0) {
+            throw new IllegalArgumentException("one row of " + widest + " values is more than " + backend.info()
+                    + " holds in one tensor");
+        }
+        return rows;
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.soma;
 
 import dev.soma.cpu.CpuBackend;
+import dev.soma.opencl.DeviceHealth;
 import dev.soma.opencl.DeviceInfo;
 import dev.soma.opencl.Discovery;
 import dev.soma.opencl.KernelSources;
@@ -24,7 +25,8 @@ import java.util.regex.Pattern;
  *   <li>{@code auto} (default): the best-ranked device that opens and builds soma's kernels. A
  *       device passed over, or OpenCL missing altogether (no native library, no ICD loader, no
  *       driver), is logged in one line and listed in {@link BackendInfo#fallbacks()}; the pure-Java
- *       path is the last resort.</li>
+ *       path is the last resort. A device that kept failing earlier in this JVM is passed over too
+ *       ({@link DeviceHealth}).</li>
  *   <li>{@code gpu}, {@code cpu}: the best GPU, or the best CPU OpenCL device.</li>
  *   <li>{@code java}: the pure-Java path.</li>
  *   <li>{@code P:D}: device D of platform P, as {@code soma probe} lists them.</li>
@@ -175,6 +177,11 @@ public final class Soma {
         for (Discovery.Device c : d.devices()) {
             if (!c.info().available() || !c.info().compilerAvailable()) {
                 reasons.add(c + ": " + (!c.info().available() ? "device not available" : "no OpenCL C compiler"));
+                continue;
+            }
+            String abandoned = DeviceHealth.abandoned(c.info());
+            if (abandoned != null) { // it kept failing earlier in this JVM (DeviceHealth)
+                reasons.add(c + ": " + abandoned);
                 continue;
             }
             try {

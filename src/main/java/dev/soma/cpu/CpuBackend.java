@@ -50,6 +50,12 @@ public final class CpuBackend extends AbstractBackend<CpuBackend.CpuTensor> {
 
     @Override
     protected CpuTensor newTensor(int rows, int cols, float[] data) {
+        long bytes = 4L * rows * cols;
+        long heap = Runtime.getRuntime().maxMemory();
+        if (bytes > heap) { // refused before allocating: an OutOfMemoryError would be later and less clear
+            throw new IllegalArgumentException("tensor " + rows + " x " + cols + " needs " + bytes + " bytes, more than "
+                    + "the JVM's whole heap (" + heap + " bytes, -Xmx)");
+        }
         float[] storage = data == null ? new float[rows * cols] : data.clone();
         return new CpuTensor(this, rows, cols, storage);
     }

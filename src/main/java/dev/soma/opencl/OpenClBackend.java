@@ -19,6 +19,7 @@ import org.jocl.cl_mem;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One OpenCL device: its context, an in-order queue, the programs built for it (once each, on first
@@ -39,6 +40,11 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     public static final String ROW_KERNELS_PROPERTY = "soma.rowKernels";
     /** System property: extra OpenCL build options appended to soma's own, read when a backend opens. */
     public static final String EXTRA_OPTIONS_PROPERTY = "soma.opencl.options";
+    /**
+     * System property: a smaller per-buffer limit in bytes than the device's
+     * {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE}, read when a backend opens; for tests of the chunked paths.
+     */
+    public static final String MAX_ALLOCATION_PROPERTY = "soma.opencl.maxAllocation";
     /** Work-items per group for element-wise kernels (clamped to the device's maximum). */
     private static final int ELEMENTWISE_GROUP = 256;
 
@@ -58,6 +64,17 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     private final boolean splitRows;
     private final cl_mem[] scratch = new cl_mem[3];
     private final long[] scratchBytes = new long[3];
+    /** Device buffers created and not yet released (see {@link #liveBuffers()}). */
+    private final AtomicInteger liveBuffers = new AtomicInteger();
+    private final AtomicInteger peakBuffers = new AtomicInteger();
+    /** Set while ClGemm runs on this thread: counts the temporary buffers it makes (and releases itself). */
+    private static final ThreadLocal<int[]> GEMM_TEMPORARIES = new ThreadLocal<>();
+    /** Operations in a row that ended in an OpenCL error (see {@link DeviceHealth}). */
+    private final AtomicInteger failures = new AtomicInteger();
+    private final String deviceName;
+    /** Bytes one buffer may hold: the device's limit, or less by {@link #MAX_ALLOCATION_PROPERTY}. */
+    private final long maxAllocation;
+    private final String maxAllocationSource;
 
     /**
      * Opens {@code device} and builds a first program, so that a device whose compiler cannot build
@@ -89,6 +106,24 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         this.sources = sources;
         this.precision = precision;
         DeviceInfo d = device.info();
+        this.deviceName = d.name();
+        long limit = d.maxAllocation() > 0 ? d.maxAllocation() : Long.MAX_VALUE;
+        String lower = System.getProperty(MAX_ALLOCATION_PROPERTY, "").strip();
+        long asked = Long.MAX_VALUE;
+        if (!lower.isEmpty()) {
+            try {
+                asked = Long.parseLong(lower);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(MAX_ALLOCATION_PROPERTY + "=" + lower + ": not a number of bytes");
+            }
+        }
+        if (asked < limit) {
+            limit = Math.max(Sizeof.cl_double, asked);
+            this.maxAllocationSource = MAX_ALLOCATION_PROPERTY + " = " + limit;
+        } else {
+            this.maxAllocationSource = "CL_DEVICE_MAX_MEM_ALLOC_SIZE = " + limit;
+        }
+        this.maxAllocation = limit;
         this.info = new BackendInfo(BackendInfo.Kind.OPENCL, d.name(), d.platformName(), d.selector(), requested,
                 fallbacks);
         int[] status = new int[1];
@@ -167,7 +202,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         String all = baseOptions + " " + options;
         String name = String.join("+", files);
         return programs.computeIfAbsent(name + " " + all,
-                k -> Program.build(context, device.id(), device.info().name(), name, sources.program(files), all));
+                k -> Program.build(context, device.id(), deviceName, name, sources.program(files), all));
     }
 
     /** Held while setting kernel arguments and enqueueing ({@code clSetKernelArg} is not thread-safe). */
@@ -175,30 +210,36 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         return launchLock;
     }
 
+    /**
+     * The queue, for a kernel launch under the launch lock (ClGemm's): consults the fault hook as that
+     * launch, so that a fault can be injected into it like into this class's own launches.
+     */
     cl_command_queue queue() {
+        Faults.check(deviceName, "clEnqueueNDRangeKernel");
         return queue;
     }
 
     @Override
     protected ClTensor newTensor(int rows, int cols, float[] data) {
         long bytes = Math.max(1L, (long) rows * cols) * Sizeof.cl_float;
-        if (bytes > device.info().maxAllocation()) {
+        if (bytes > maxAllocation) {
             throw new IllegalArgumentException("tensor " + rows + " x " + cols + " needs " + bytes + " bytes, more than "
-                    + device.info().name() + " can allocate at once (CL_DEVICE_MAX_MEM_ALLOC_SIZE = "
-                    + device.info().maxAllocation() + ")");
+                    + device.info().name() + " can allocate at once (" + maxAllocationSource + ")");
         }
         cl_mem mem;
         if (data != null && data.length > 0) {
             mem = createBuffer(bytes, Pointer.to(data), CL.CL_MEM_COPY_HOST_PTR);
         } else {
             mem = createBuffer(bytes, null, 0);
-            int st;
-            synchronized (launchLock) {
-                st = CL.clEnqueueFillBuffer(queue, mem, Pointer.to(new float[1]), Sizeof.cl_float, 0, bytes, 0, null,
-                        null);
+            int st = Faults.status(deviceName, "clEnqueueFillBuffer");
+            if (st == CL.CL_SUCCESS) {
+                synchronized (launchLock) {
+                    st = CL.clEnqueueFillBuffer(queue, mem, Pointer.to(new float[1]), Sizeof.cl_float, 0, bytes, 0,
+                            null, null);
+                }
             }
             if (st != CL.CL_SUCCESS) {
-                CL.clReleaseMemObject(mem);
+                releaseBuffer(mem);
                 throw new OpenClException("clEnqueueFillBuffer", st);
             }
         }
@@ -206,10 +247,37 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     }
 
     cl_mem createBuffer(long bytes, Pointer host, long extraFlags) {
+        Faults.check(deviceName, "clCreateBuffer");
         int[] status = new int[1];
         cl_mem mem = CL.clCreateBuffer(context, CL.CL_MEM_READ_WRITE | extraFlags, bytes, host, status);
         OpenClException.check(status[0], "clCreateBuffer");
+        peakBuffers.accumulateAndGet(liveBuffers.incrementAndGet(), Math::max);
+        int[] temporaries = GEMM_TEMPORARIES.get();
+        if (temporaries != null) {
+            temporaries[0]++;
+        }
         return mem;
+    }
+
+    /** Releases a buffer made by {@link #createBuffer} (the driver frees it once queued commands using it have run). */
+    void releaseBuffer(cl_mem mem) {
+        CL.clReleaseMemObject(mem);
+        liveBuffers.decrementAndGet();
+    }
+
+    /**
+     * Device buffers this backend has created and not yet released: tensors, scratch and temporary
+     * argument buffers. For tests and diagnostics; 0 once the backend is closed. Counted in Java, not
+     * through the driver's destructor callbacks: those run Java code on a driver thread, which can
+     * deadlock with a blocking read that holds a JNI critical array while the JVM needs to collect.
+     */
+    public int liveBuffers() {
+        return liveBuffers.get();
+    }
+
+    /** The largest {@link #liveBuffers()} seen since the backend opened. */
+    public int peakBuffers() {
+        return peakBuffers.get();
     }
 
     @Override
@@ -248,7 +316,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             }
         } finally {
             if (slopeMem != noSlopes) {
-                CL.clReleaseMemObject(slopeMem); // the queue holds its own reference until the kernel ran
+                releaseBuffer(slopeMem); // the queue holds its own reference until the kernel ran
             }
         }
     }
@@ -275,7 +343,14 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     @Override
     protected void doGemm(ClTensor a, boolean transA, ClTensor b, boolean transB, int m, int n, int k, float alpha,
                           ClTensor c, dev.soma.Broadcast mode, float beta, ActivationFunction f, ClTensor y) {
-        ClGemm.gemm(this, a, transA, b, transB, m, n, k, alpha, c, mode, beta, f, y);
+        int[] temporaries = new int[1];
+        GEMM_TEMPORARIES.set(temporaries);
+        try {
+            ClGemm.gemm(this, a, transA, b, transB, m, n, k, alpha, c, mode, beta, f, y);
+        } finally { // ClGemm releases its own temporaries (clReleaseMemObject in a finally): uncount them
+            GEMM_TEMPORARIES.remove();
+            liveBuffers.addAndGet(-temporaries[0]);
+        }
     }
 
     @Override
@@ -284,7 +359,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         int cols = x.cols();
         Program p = program(SOFTMAX, softmaxOptions(log));
         synchronized (launchLock) {
-            if (!splitRows()) {
+            if (!splitRows() || (long) rows * cols > maxElements(true)) { // no room for the split kernels' scratch
                 launchRows(p.kernel("soma_softmax_group"), rows, cols, x.mem, y.mem);
                 return;
             }
@@ -345,12 +420,26 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         return precision != Precision.EXACT && rows >= 2 * Math.max(1, device.info().computeUnits());
     }
 
+    /**
+     * The most elements one tensor may hold ({@code rowwise}: one softmax, which on the split kernels
+     * also needs an accumulator per element); the host-array calls split longer arrays.
+     */
+    @Override
+    protected long maxElements(boolean rowwise) {
+        return maxAllocation / (rowwise && splitRows() ? accumulatorBytes() : Sizeof.cl_float);
+    }
+
+    /** The size of ACC: double at precision exact, float at fast. */
+    private int accumulatorBytes() {
+        return precision == Precision.EXACT ? Sizeof.cl_double : Sizeof.cl_float;
+    }
+
     /** A device scratch buffer of at least {@code elements} accumulators, kept and grown per slot. Needs the launch lock. */
     private cl_mem scratch(int slot, long elements) {
-        long bytes = Math.max(1, elements) * (device.info().fp64() ? Sizeof.cl_double : Sizeof.cl_float);
+        long bytes = Math.max(1, elements) * accumulatorBytes();
         if (scratchBytes[slot] < bytes) {
             if (scratch[slot] != null) {
-                CL.clReleaseMemObject(scratch[slot]); // freed once the queued kernels using it have run
+                releaseBuffer(scratch[slot]); // freed once the queued kernels using it have run
             }
             scratch[slot] = null;
             scratch[slot] = createBuffer(bytes, null, 0);
@@ -397,6 +486,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     /** A 2-D range over a rows × cols matrix: dimension 0 the column (grouped), dimension 1 the row. */
     private void launchRowsByColumns(cl_kernel k, int rows, int cols) {
         int group = Math.min(elementwiseGroup, Integer.highestOneBit(cols));
+        Faults.check(deviceName, "clEnqueueNDRangeKernel");
         OpenClException.check(CL.clEnqueueNDRangeKernel(queue, k, 2, null, new long[] {roundUp(cols, group), rows},
                 new long[] {group, 1}, 0, null, null), "clEnqueueNDRangeKernel");
     }
@@ -410,25 +500,30 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     }
 
     static void arg(cl_kernel k, int index, cl_mem mem) {
+        Faults.check(null, "clSetKernelArg");
         OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(mem)), "clSetKernelArg");
     }
 
     static void uintArg(cl_kernel k, int index, int value) {
+        Faults.check(null, "clSetKernelArg");
         OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_uint, Pointer.to(new int[] {value})),
                 "clSetKernelArg");
     }
 
     static void floatArg(cl_kernel k, int index, float value) {
+        Faults.check(null, "clSetKernelArg");
         OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_float, Pointer.to(new float[] {value})),
                 "clSetKernelArg");
     }
 
     static void ulongArg(cl_kernel k, int index, long value) {
+        Faults.check(null, "clSetKernelArg");
         OpenClException.check(CL.clSetKernelArg(k, index, Sizeof.cl_ulong, Pointer.to(new long[] {value})),
                 "clSetKernelArg");
     }
 
     void launch(cl_kernel k, long global, int local) {
+        Faults.check(deviceName, "clEnqueueNDRangeKernel");
         int st = CL.clEnqueueNDRangeKernel(queue, k, 1, null, new long[] {global},
                 local > 0 ? new long[] {local} : null, 0, null, null);
         OpenClException.check(st, "clEnqueueNDRangeKernel");
@@ -441,17 +536,30 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     /** Waits until every command queued so far has finished. */
     public void finish() {
         checkOpen();
+        Faults.check(deviceName, "clFinish");
         OpenClException.check(CL.clFinish(queue), "clFinish");
     }
 
     @Override
+    protected void outcome(boolean allocation, RuntimeException failure) {
+        if (failure == null) {
+            if (!allocation && failures.get() != 0) { // a device may allocate long after it stopped running kernels
+                failures.set(0);
+            }
+        } else if (failure instanceof OpenClException e) {
+            DeviceHealth.failing(device.info(), failures.incrementAndGet(), e);
+        }
+    }
+
+    @Override
     protected void closeResources() {
+        CL.clFinish(queue); // let queued commands drop their buffer references first; a failure changes nothing here
         programs.values().forEach(Program::close);
         programs.clear();
-        CL.clReleaseMemObject(noSlopes);
+        releaseBuffer(noSlopes);
         for (cl_mem m : scratch) {
             if (m != null) {
-                CL.clReleaseMemObject(m);
+                releaseBuffer(m);
             }
         }
         handle.close();
@@ -463,7 +571,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         private final OpenClBackend owner;
 
         ClTensor(OpenClBackend backend, int rows, int cols, cl_mem mem) {
-            super(backend, rows, cols, () -> CL.clReleaseMemObject(mem));
+            super(backend, rows, cols, () -> backend.releaseBuffer(mem));
             this.mem = mem;
             this.owner = backend;
         }
@@ -473,6 +581,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             if (dst.length == 0) {
                 return;
             }
+            Faults.check(owner.deviceName, "clEnqueueReadBuffer");
             OpenClException.check(CL.clEnqueueReadBuffer(owner.queue, mem, CL.CL_TRUE, 0,
                     (long) dst.length * Sizeof.cl_float, Pointer.to(dst), 0, null, null), "clEnqueueReadBuffer");
         }
@@ -482,6 +591,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             if (src.length == 0) {
                 return;
             }
+            Faults.check(owner.deviceName, "clEnqueueWriteBuffer");
             OpenClException.check(CL.clEnqueueWriteBuffer(owner.queue, mem, CL.CL_TRUE, 0,
                     (long) src.length * Sizeof.cl_float, Pointer.to(src), 0, null, null), "clEnqueueWriteBuffer");
         }

@@ -32,10 +32,14 @@ final class Program implements AutoCloseable {
     /** Builds {@code source} for one device; a failure carries the device, options and full log. */
     static Program build(cl_context context, cl_device_id device, String deviceName, String family, String source,
                          String options) {
+        Faults.check(deviceName, "clCreateProgramWithSource");
         int[] status = new int[1];
         cl_program p = CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, status);
         OpenClException.check(status[0], "clCreateProgramWithSource");
-        int st = CL.clBuildProgram(p, 1, new cl_device_id[] {device}, options, null, null);
+        int st = Faults.status(deviceName, "clBuildProgram");
+        if (st == CL.CL_SUCCESS) {
+            st = CL.clBuildProgram(p, 1, new cl_device_id[] {device}, options, null, null);
+        }
         if (st != CL.CL_SUCCESS) {
             String log = buildLog(p, device);
             CL.clReleaseProgram(p);
@@ -63,6 +67,7 @@ final class Program implements AutoCloseable {
     cl_kernel kernel(String name) {
         handle.checkOpen();
         return kernels.computeIfAbsent(name, n -> {
+            Faults.check(null, "clCreateKernel(" + n + ")");
             int[] status = new int[1];
             cl_kernel k = CL.clCreateKernel(program, n, status);
             OpenClException.check(status[0], "clCreateKernel(" + n + ")");
