@@ -70,6 +70,32 @@ static inline float soma_logf(float x) {
     return ((float) e * 0x1.7f7d1cp-20f + lm) + (float) e * 0x1.62e4p-1f;
 }
 
+/* erf / erfc after FDLIBM s_erf.c, branch-free: the interval's coefficients are selected and one
+ * rational evaluated in the interval's variable (x^2; |x|-1; 1/x^2). In ACC: JavaMath.erfRatio at precision exact,
+ * the same coefficients rounded to float at fast. */
+#define SOMA_ERSEL(a, b, c, d) (i1 ? (a) : (i2 ? (b) : (i3 ? (c) : (d))))
+static inline ACC soma_erf_ratio(ACC t, int i1, int i2, int i3) {
+    ACC n = SOMA_ERSEL(K(0.0), K(0.0), K(-9.81432934416914548592e+00), K(0.0));
+    n = n * t + SOMA_ERSEL(K(0.0), K(-2.16637559486879084300e-03), K(-8.12874355063065934246e+01), K(-4.83519191608651397019e+02));
+    n = n * t + SOMA_ERSEL(K(0.0), K(3.54783043256182359371e-02), K(-1.84605092906711035994e+02), K(-1.02509513161107724954e+03));
+    n = n * t + SOMA_ERSEL(K(-2.37630166566501626084e-05), K(-1.10894694282396677476e-01), K(-1.62396669462573470355e+02), K(-6.37566443368389627722e+02));
+    n = n * t + SOMA_ERSEL(K(-5.77027029648944159157e-03), K(3.18346619901161753674e-01), K(-6.23753324503260060396e+01), K(-1.60636384855821916062e+02));
+    n = n * t + SOMA_ERSEL(K(-2.84817495755985104766e-02), K(-3.72207876035701323847e-01), K(-1.05586262253232909814e+01), K(-1.77579549177547519889e+01));
+    n = n * t + SOMA_ERSEL(K(-3.25042107247001499370e-01), K(4.14856118683748331666e-01), K(-6.93858572707181764372e-01), K(-7.99283237680523006574e-01));
+    n = n * t + SOMA_ERSEL(K(1.28379167095512558561e-01), K(-2.36211856075265944077e-03), K(-9.86494403484714822705e-03), K(-9.86494292470009928597e-03));
+    ACC d = SOMA_ERSEL(K(0.0), K(0.0), K(-6.04244152148580987438e-02), K(0.0));
+    d = d * t + SOMA_ERSEL(K(0.0), K(0.0), K(6.57024977031928170135e+00), K(-2.24409524465858183362e+01));
+    d = d * t + SOMA_ERSEL(K(0.0), K(1.19844998467991074170e-02), K(1.08635005541779435134e+02), K(4.74528541206955367215e+02));
+    d = d * t + SOMA_ERSEL(K(-3.96022827877536812320e-06), K(1.36370839120290507362e-02), K(4.29008140027567833386e+02), K(2.55305040643316442583e+03));
+    d = d * t + SOMA_ERSEL(K(1.32494738004321644526e-04), K(1.26171219808761642112e-01), K(6.45387271733267880336e+02), K(3.19985821950859553908e+03));
+    d = d * t + SOMA_ERSEL(K(5.08130628187576562776e-03), K(7.18286544141962662868e-02), K(4.34565877475229228821e+02), K(1.53672958608443695994e+03));
+    d = d * t + SOMA_ERSEL(K(6.50222499887672944485e-02), K(5.40397917702171048937e-01), K(1.37657754143519042600e+02), K(3.25792512996573918826e+02));
+    d = d * t + SOMA_ERSEL(K(3.97917223959155352819e-01), K(1.06420880400844228286e-01), K(1.96512716674392571292e+01), K(3.03380607434824582924e+01));
+    d = d * t + K(1.0);
+    return n / d;
+}
+#undef SOMA_ERSEL
+
 #if SOMA_FP64
 
 /* e^x for x in [-708, 709] (0 below, +inf above; NaN gives NaN): Cody-Waite reduction, Taylor degree 12,
@@ -198,30 +224,6 @@ static inline double soma_gd(double x) {
     return SOMA_COPYSIGN(2.0 * (y0 + ((t * w + t) + c)), x);
 }
 
-/* erf / erfc after FDLIBM s_erf.c, branch-free: the interval's coefficients are selected and one
- * rational evaluated in the interval's variable (x^2; |x|-1; 1/x^2). JavaMath.erfRatio. */
-#define SOMA_ERSEL(a, b, c, d) (i1 ? (a) : (i2 ? (b) : (i3 ? (c) : (d))))
-static inline double soma_erf_ratio(double t, int i1, int i2, int i3) {
-    double n = SOMA_ERSEL(0.0, 0.0, -9.81432934416914548592e+00, 0.0);
-    n = n * t + SOMA_ERSEL(0.0, -2.16637559486879084300e-03, -8.12874355063065934246e+01, -4.83519191608651397019e+02);
-    n = n * t + SOMA_ERSEL(0.0, 3.54783043256182359371e-02, -1.84605092906711035994e+02, -1.02509513161107724954e+03);
-    n = n * t + SOMA_ERSEL(-2.37630166566501626084e-05, -1.10894694282396677476e-01, -1.62396669462573470355e+02, -6.37566443368389627722e+02);
-    n = n * t + SOMA_ERSEL(-5.77027029648944159157e-03, 3.18346619901161753674e-01, -6.23753324503260060396e+01, -1.60636384855821916062e+02);
-    n = n * t + SOMA_ERSEL(-2.84817495755985104766e-02, -3.72207876035701323847e-01, -1.05586262253232909814e+01, -1.77579549177547519889e+01);
-    n = n * t + SOMA_ERSEL(-3.25042107247001499370e-01, 4.14856118683748331666e-01, -6.93858572707181764372e-01, -7.99283237680523006574e-01);
-    n = n * t + SOMA_ERSEL(1.28379167095512558561e-01, -2.36211856075265944077e-03, -9.86494403484714822705e-03, -9.86494292470009928597e-03);
-    double d = SOMA_ERSEL(0.0, 0.0, -6.04244152148580987438e-02, 0.0);
-    d = d * t + SOMA_ERSEL(0.0, 0.0, 6.57024977031928170135e+00, -2.24409524465858183362e+01);
-    d = d * t + SOMA_ERSEL(0.0, 1.19844998467991074170e-02, 1.08635005541779435134e+02, 4.74528541206955367215e+02);
-    d = d * t + SOMA_ERSEL(-3.96022827877536812320e-06, 1.36370839120290507362e-02, 4.29008140027567833386e+02, 2.55305040643316442583e+03);
-    d = d * t + SOMA_ERSEL(1.32494738004321644526e-04, 1.26171219808761642112e-01, 6.45387271733267880336e+02, 3.19985821950859553908e+03);
-    d = d * t + SOMA_ERSEL(5.08130628187576562776e-03, 7.18286544141962662868e-02, 4.34565877475229228821e+02, 1.53672958608443695994e+03);
-    d = d * t + SOMA_ERSEL(6.50222499887672944485e-02, 5.40397917702171048937e-01, 1.37657754143519042600e+02, 3.25792512996573918826e+02);
-    d = d * t + SOMA_ERSEL(3.97917223959155352819e-01, 1.06420880400844228286e-01, 1.96512716674392571292e+01, 3.03380607434824582924e+01);
-    d = d * t + 1.0;
-    return n / d;
-}
-#undef SOMA_ERSEL
 
 /* erfc(ax) ~ e^(-z^2-0.5625) e^((z-ax)(z+ax) + R/S) / ax for ax in [1.25, 28], z = ax with the low 32
  * bits cleared (z^2 exact), as one exponential of hi + lo; inv = 1/ax */
@@ -403,30 +405,6 @@ static inline float soma_gd(float x) {
     return SOMA_COPYSIGN(2.0f * (y0 + ((t + soma_atan_poly(t)) + c)), x);
 }
 
-/* erf / erfc after FDLIBM s_erf.c evaluated in float: the interval's coefficients are selected and
- * one rational evaluated in the interval's variable (x^2; |x|-1; 1/x^2) */
-#define SOMA_ERSEL(a, b, c, d) (i1 ? (a) : (i2 ? (b) : (i3 ? (c) : (d))))
-static inline float soma_erf_ratio(float t, int i1, int i2, int i3) {
-    float n = SOMA_ERSEL(0.0f, 0.0f, -9.81432934e+00f, 0.0f);
-    n = n * t + SOMA_ERSEL(0.0f, -2.16637559e-03f, -8.12874355e+01f, -4.83519191e+02f);
-    n = n * t + SOMA_ERSEL(0.0f, 3.54783043e-02f, -1.84605093e+02f, -1.02509513e+03f);
-    n = n * t + SOMA_ERSEL(-2.37630167e-05f, -1.10894694e-01f, -1.62396669e+02f, -6.37566443e+02f);
-    n = n * t + SOMA_ERSEL(-5.77027030e-03f, 3.18346620e-01f, -6.23753325e+01f, -1.60636385e+02f);
-    n = n * t + SOMA_ERSEL(-2.84817496e-02f, -3.72207876e-01f, -1.05586262e+01f, -1.77579549e+01f);
-    n = n * t + SOMA_ERSEL(-3.25042107e-01f, 4.14856118e-01f, -6.93858573e-01f, -7.99283238e-01f);
-    n = n * t + SOMA_ERSEL(1.28379167e-01f, -2.36211856e-03f, -9.86494404e-03f, -9.86494292e-03f);
-    float d = SOMA_ERSEL(0.0f, 0.0f, -6.04244152e-02f, 0.0f);
-    d = d * t + SOMA_ERSEL(0.0f, 0.0f, 6.57024977e+00f, -2.24409524e+01f);
-    d = d * t + SOMA_ERSEL(0.0f, 1.19844998e-02f, 1.08635006e+02f, 4.74528541e+02f);
-    d = d * t + SOMA_ERSEL(-3.96022828e-06f, 1.36370839e-02f, 4.29008140e+02f, 2.55305041e+03f);
-    d = d * t + SOMA_ERSEL(1.32494738e-04f, 1.26171220e-01f, 6.45387272e+02f, 3.19985822e+03f);
-    d = d * t + SOMA_ERSEL(5.08130628e-03f, 7.18286544e-02f, 4.34565877e+02f, 1.53672959e+03f);
-    d = d * t + SOMA_ERSEL(6.50222500e-02f, 5.40397918e-01f, 1.37657754e+02f, 3.25792513e+02f);
-    d = d * t + SOMA_ERSEL(3.97917224e-01f, 1.06420880e-01f, 1.96512717e+01f, 3.03380607e+01f);
-    d = d * t + 1.0f;
-    return n / d;
-}
-#undef SOMA_ERSEL
 
 /* erfc(u) 2^s ~ e^(-z^2-0.5625) e^((z-u)(z+u) + R/S) 2^s / u for u = hi + lo in [1.25, 10]: z = hi
  * with the low 13 bits cleared, so that z^2 (22 bits) and z^2 + 0.5625 are exact; (z-u)(z+u) =
@@ -438,17 +416,20 @@ static inline float soma_erfc_tail(float hi, float lo, float inv, float ratio, i
 }
 
 /* erf / erfc of u = hi + lo (|lo| <= ulp(hi)/2; lo = 0 for a plain float): the classes pick the
- * interval of |hi| */
+ * interval of |hi|; the interval's variable t and the rational R/S of it (both functions share it) */
+#define SOMA_ERF_SETUP(hi, lo) \
+    const float ax = SOMA_FABS(hi); \
+    const float alo = ax > 10.0f ? 0.0f : ((hi) < 0 ? -(lo) : (lo)); \
+    const int i1 = ax < 0.84375f; \
+    const int i2 = ax < 1.25f; \
+    const int i3 = ax < 0x1.6db6dcp1f; \
+    const float axt = ax > 10.0f ? 10.0f : ax; \
+    const float inv = 1.0f / axt; \
+    const float t = i1 ? ax * ax : (i2 ? (ax - 1.0f) + alo : inv * inv); \
+    const float ratio = soma_erf_ratio(t, i1, i2, i3)
+
 static inline float soma_erf2(float hi, float lo) {
-    const float ax = SOMA_FABS(hi);
-    const float alo = ax > 10.0f ? 0.0f : (hi < 0 ? -lo : lo);
-    const int i1 = ax < 0.84375f;
-    const int i2 = ax < 1.25f;
-    const int i3 = ax < 0x1.6db6dcp1f;
-    const float axt = ax > 10.0f ? 10.0f : ax;
-    const float inv = 1.0f / axt;
-    const float t = i1 ? ax * ax : (i2 ? (ax - 1.0f) + alo : inv * inv);
-    const float ratio = soma_erf_ratio(t, i1, i2, i3);
+    SOMA_ERF_SETUP(hi, lo);
     const float tail = soma_erfc_tail(axt, alo, inv, ratio, 0);
     const float r = i2 ? 0x1.b0ac16p-1f + ratio : (ax >= 4.0f ? 1.0f : 1.0f - tail);
     const float u = hi + lo;
@@ -457,15 +438,7 @@ static inline float soma_erf2(float hi, float lo) {
 
 /* erfc(hi + lo) 2^s (s = 0 or 24: the caller scales back, so that a tiny product keeps its bits) */
 static inline float soma_erfc2(float hi, float lo, int s) {
-    const float ax = SOMA_FABS(hi);
-    const float alo = ax > 10.0f ? 0.0f : (hi < 0 ? -lo : lo);
-    const int i1 = ax < 0.84375f;
-    const int i2 = ax < 1.25f;
-    const int i3 = ax < 0x1.6db6dcp1f;
-    const float axt = ax > 10.0f ? 10.0f : ax;
-    const float inv = 1.0f / axt;
-    const float t = i1 ? ax * ax : (i2 ? (ax - 1.0f) + alo : inv * inv);
-    const float ratio = soma_erf_ratio(t, i1, i2, i3);
+    SOMA_ERF_SETUP(hi, lo);
     const float tail = soma_erfc_tail(axt, alo, inv, ratio, s);
     const float two_s = as_float((s + 127) << 23);
     const float x = hi + lo;
