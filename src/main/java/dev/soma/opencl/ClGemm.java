@@ -95,7 +95,7 @@ final class ClGemm {
             long bx = ceil(n, rn);
             long by = ceil(m, rm);
             int lx = (int) Math.min(NT_WG / 4, Long.highestOneBit(bx));
-            int ly = (int) cpuLocal(new long[] {ceil((int) bx, lx), by}, d, 1, 4)[1];
+            int ly = (int) cpuLocal(new long[] {ceil((int) bx, lx), by}, d, 1, Math.min(4, rn))[1];
             kernel = "soma_gemm_nt";
             boolean fullN = n % (lx * rn) == 0; // the tiles cover N exactly: no column predicate in the epilogue
             options = common + flags(false, true, false) + " -DNT_RM=" + rm + " -DNT_RN=" + rn + " -DNT_LX=" + lx
