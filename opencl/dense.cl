@@ -40,30 +40,67 @@
         const uint M, const uint N, const uint K, const float alpha, const float beta, \
         const float p0, const float p1, global const float* slopes, const uint nslopes, const ulong seed
 
+/* C's element for (row, col) of the M x N result (0 without C) */
+static inline REAL soma_gemm_c(global const REAL* c, const uint N, const uint row, const uint col) {
+#if C_MODE == 1
+    return c[0];
+#elif C_MODE == 2
+    return c[col];
+#elif C_MODE == 3
+    return c[row];
+#elif C_MODE == 4
+    return c[(ulong) row * N + col];
+#else
+    return (REAL) 0;
+#endif
+}
+
+/* the pre-activation from the float accumulator and C's element cv (unused without C), rounded to
+   REAL first, as dense-then-activation would: fused and unfused give the same bits, and the
+   activation sees the value a user could inspect */
+static inline ACC soma_gemm_pre(const REAL cv, const float acc, const float alpha, const float beta) {
+    ACC r = (ACC) alpha * (ACC) acc;
+#if C_MODE != 0
+    r = r + (ACC) beta * (ACC) cv;
+#endif
+    return (ACC) (REAL) r;
+}
+
+static inline float soma_gemm_slope(global const float* slopes, const uint nslopes, const uint col) {
+#if ACT == SOMA_ACT_PRELU
+    return slopes[nslopes == 1 ? 0 : col];
+#else
+    return 0.0f;
+#endif
+}
+
+/* the final value of element (row, col) of the M x N result from its float accumulator and C's
+   element cv */
+static inline REAL soma_gemm_value(const REAL cv, const uint N, const uint row, const uint col, const float acc,
+                                   const float alpha, const float beta, const float p0, const float p1,
+                                   global const float* slopes, const uint nslopes, const ulong seed) {
+    return (REAL) soma_act(soma_gemm_pre(cv, acc, alpha, beta), p0, p1, soma_gemm_slope(slopes, nslopes, col),
+                           (ulong) row * N + col, seed);
+}
+
+/* the same with everything it calls inlined (soma_act too: with several call sites in a program,
+   LLVM's cost model stops just short of inlining it, and POCL vectorises across work-items only
+   code without calls) */
+static inline __attribute__((always_inline, flatten)) REAL soma_gemm_value_inlined(
+        const REAL cv, const uint N, const uint row, const uint col, const float acc, const float alpha,
+        const float beta, const float p0, const float p1, global const float* slopes, const uint nslopes,
+        const ulong seed) {
+    return (REAL) soma_act(soma_gemm_pre(cv, acc, alpha, beta), p0, p1, soma_gemm_slope(slopes, nslopes, col),
+                           (ulong) row * N + col, seed);
+}
+
 /* stores element (row, col) of the M x N result from its float accumulator */
 static inline void soma_gemm_store(global const REAL* c, global REAL* y, const uint M, const uint N,
                                    const uint row, const uint col, const float acc, const float alpha,
                                    const float beta, const float p0, const float p1,
                                    global const float* slopes, const uint nslopes, const ulong seed) {
-    const ulong idx = (ulong) row * N + col;
-    ACC r = (ACC) alpha * (ACC) acc;
-#if C_MODE == 1
-    r = r + (ACC) beta * (ACC) c[0];
-#elif C_MODE == 2
-    r = r + (ACC) beta * (ACC) c[col];
-#elif C_MODE == 3
-    r = r + (ACC) beta * (ACC) c[row];
-#elif C_MODE == 4
-    r = r + (ACC) beta * (ACC) c[idx];
-#endif
-#if ACT == SOMA_ACT_PRELU
-    const float slope = slopes[nslopes == 1 ? 0 : col];
-#else
-    const float slope = 0.0f;
-#endif
-    /* the pre-activation is rounded to REAL first, as dense-then-activation would: fused and unfused
-       give the same bits, and the activation sees the value a user could inspect */
-    y[idx] = (REAL) soma_act((ACC) (REAL) r, p0, p1, slope, idx, seed);
+    y[(ulong) row * N + col] = soma_gemm_value(soma_gemm_c(c, N, row, col), N, row, col, acc, alpha, beta, p0, p1,
+                                               slopes, nslopes, seed);
 }
 
 static inline float soma_hsum16(const float16 v) {
@@ -76,8 +113,22 @@ static inline float soma_hsum16(const float16 v) {
 /* ---------------------------------------------------------------------------------------------- *
  * CPU, op(A) = A (M x K), op(B) = B^T with B N x K: both operands k-contiguous (x W^T). A work-item
  * computes an NT_RM x NT_RN block of dot products, each with a float16 accumulator over k: per 16 k
- * it loads NT_RM + NT_RN vectors and does NT_RM * NT_RN fmas. Range: dim 0 column blocks, dim 1
- * row blocks.
+ * it loads NT_RM + NT_RN vectors and does NT_RM * NT_RN fmas.
+ *
+ * A work-group of wg = NT_LX * ly work-items (1-D local range; ly must divide NT_RN, wg <= NT_WG)
+ * computes a tile of tr = ly * NT_RM rows x tc = NT_LX * NT_RN columns, work-item lid the block
+ * (lid / NT_LX, lid % NT_LX) of it. Range: dim 0 tile columns * wg, dim 1 tile rows.
+ *
+ * The epilogue (C, the rounding, the activation, the store) runs on the whole tile: the work-items
+ * leave their dot products in local memory and, after a barrier, work-item lid takes the elements
+ * t * wg + lid of the tile (row-major; t = 0 .. NT_RM * NT_RN - 1), so that neighbouring work-items
+ * take neighbouring columns. A region without loops (the t loop is unrolled) and with addresses that
+ * are a uniform base plus the local id: POCL, which vectorises across work-items only such code, then
+ * runs the epilogue 8 or 16 elements at a time as the separate activation kernel does (inside the
+ * dot-product region, which has the k loop, it runs one element at a time). (Cutting the epilogue
+ * into several regions by barriers does not pay: values common to them, like the address of C's
+ * row, then live across barriers, which POCL keeps per work-item in memory, and the accesses built
+ * from them become gathers and scatters.)
  * ---------------------------------------------------------------------------------------------- */
 #ifndef NT_RM
 #define NT_RM 4
@@ -85,72 +136,133 @@ static inline float soma_hsum16(const float16 v) {
 #ifndef NT_RN
 #define NT_RN 4
 #endif
+#ifndef NT_LX
+#define NT_LX 16
+#endif
+#ifndef NT_WG
+#define NT_WG 64
+#endif
+#ifndef NT_FULL_N
+#define NT_FULL_N 0
+#endif
+/* which elements of the tile the epilogue stores. The predicate costs: if-converted around the
+   whole activation it adds mask work and register pressure to every copy (about 10 % for GELU,
+   more than the separate pass saves), so it is dropped wherever it can be. Columns: not at all
+   when the host says that the tiles cover N exactly (NT_FULL_N). Rows: a row past M is done as a
+   duplicate of row M - 1 instead (the same tile entry, C element and index, so the same bits,
+   stored by the same work-item, which also owns that element); not when C is full, as y may be C
+   there: the duplicate would read the element its owner has already overwritten. */
+#if NT_FULL_N
+#define NT_COL_OK(col) 1
+#else
+#define NT_COL_OK(col) ((col) < N)
+#endif
+#if C_MODE == 4
+#define NT_ROW_OK(row) ((row) < M)
+#else
+#define NT_ROW_OK(row) 1
+#endif
 
 kernel void soma_gemm_nt(SOMA_GEMM_ARGS) {
-    const uint n0 = (uint) get_global_id(0) * NT_RN;
-    const uint m0 = (uint) get_global_id(1) * NT_RM;
-    if (n0 >= N || m0 >= M) {
-        return;
-    }
-    const global float* ap[NT_RM];
-    const global float* bp[NT_RN];
-#pragma unroll
-    for (int r = 0; r < NT_RM; r++) {
-        ap[r] = a + (size_t) min(m0 + r, M - 1) * K;
-    }
-#pragma unroll
-    for (int j = 0; j < NT_RN; j++) {
-        bp[j] = b + (size_t) min(n0 + j, N - 1) * K;
-    }
-    float16 acc[NT_RM][NT_RN];
-#pragma unroll
-    for (int r = 0; r < NT_RM; r++) {
-#pragma unroll
-        for (int j = 0; j < NT_RN; j++) {
-            acc[r][j] = (float16) 0.0f;
-        }
-    }
-    const uint k16 = K & ~15u;
-    for (uint k = 0; k < k16; k += 16) {
-        float16 av[NT_RM];
-#pragma unroll
-        for (int r = 0; r < NT_RM; r++) {
-            av[r] = vload16(0, ap[r] + k);
-        }
-#pragma unroll
-        for (int j = 0; j < NT_RN; j++) {
-            const float16 bv = vload16(0, bp[j] + k);
+    local float tile[NT_WG * NT_RM * NT_RN];
+    {
+        const uint lid = (uint) get_local_id(0);
+        const uint ly = (uint) get_local_size(0) / NT_LX;
+        const uint bx = lid % NT_LX;
+        const uint by = lid / NT_LX;
+        const uint n0 = (uint) get_group_id(0) * (NT_LX * NT_RN) + bx * NT_RN;
+        const uint m0 = (uint) get_group_id(1) * (ly * NT_RM) + by * NT_RM;
+        if (n0 < N && m0 < M) {
+            const global float* ap[NT_RM];
+            const global float* bp[NT_RN];
 #pragma unroll
             for (int r = 0; r < NT_RM; r++) {
-                acc[r][j] = fma(av[r], bv, acc[r][j]);
+                ap[r] = a + (size_t) min(m0 + r, M - 1) * K;
             }
-        }
-    }
-    float s[NT_RM][NT_RN];
-#pragma unroll
-    for (int r = 0; r < NT_RM; r++) {
-#pragma unroll
-        for (int j = 0; j < NT_RN; j++) {
-            s[r][j] = soma_hsum16(acc[r][j]);
-        }
-    }
-    for (uint k = k16; k < K; k++) {
-#pragma unroll
-        for (int r = 0; r < NT_RM; r++) {
-            const float av = ap[r][k];
 #pragma unroll
             for (int j = 0; j < NT_RN; j++) {
-                s[r][j] = fma(av, bp[j][k], s[r][j]);
+                bp[j] = b + (size_t) min(n0 + j, N - 1) * K;
+            }
+            float16 acc[NT_RM][NT_RN];
+#pragma unroll
+            for (int r = 0; r < NT_RM; r++) {
+#pragma unroll
+                for (int j = 0; j < NT_RN; j++) {
+                    acc[r][j] = (float16) 0.0f;
+                }
+            }
+            const uint k16 = K & ~15u;
+            for (uint k = 0; k < k16; k += 16) {
+                float16 av[NT_RM];
+#pragma unroll
+                for (int r = 0; r < NT_RM; r++) {
+                    av[r] = vload16(0, ap[r] + k);
+                }
+#pragma unroll
+                for (int j = 0; j < NT_RN; j++) {
+                    const float16 bv = vload16(0, bp[j] + k);
+#pragma unroll
+                    for (int r = 0; r < NT_RM; r++) {
+                        acc[r][j] = fma(av[r], bv, acc[r][j]);
+                    }
+                }
+            }
+            float s[NT_RM][NT_RN];
+#pragma unroll
+            for (int r = 0; r < NT_RM; r++) {
+#pragma unroll
+                for (int j = 0; j < NT_RN; j++) {
+                    s[r][j] = soma_hsum16(acc[r][j]);
+                }
+            }
+            for (uint k = k16; k < K; k++) {
+#pragma unroll
+                for (int r = 0; r < NT_RM; r++) {
+                    const float av = ap[r][k];
+#pragma unroll
+                    for (int j = 0; j < NT_RN; j++) {
+                        s[r][j] = fma(av, bp[j][k], s[r][j]);
+                    }
+                }
+            }
+            local float* tp = tile + by * NT_RM * (NT_LX * NT_RN) + bx * NT_RN;
+#pragma unroll
+            for (int r = 0; r < NT_RM; r++) {
+#pragma unroll
+                for (int j = 0; j < NT_RN; j++) {
+                    tp[r * (NT_LX * NT_RN) + j] = s[r][j];
+                }
             }
         }
     }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    const size_t i = get_local_id(0);
+    const uint wg = (uint) get_local_size(0);
+    const uint per = NT_RN / (wg / NT_LX);                      /* the tile's columns: per runs of wg */
+    const uint row0 = (uint) get_group_id(1) * (wg / NT_LX * NT_RM);
+    const uint col0 = (uint) get_group_id(0) * (NT_LX * NT_RN);
 #pragma unroll
-    for (int r = 0; r < NT_RM; r++) {
-#pragma unroll
-        for (int j = 0; j < NT_RN; j++) {
-            if (m0 + r < M && n0 + j < N) {
-                soma_gemm_store(c, y, M, N, m0 + r, n0 + j, s[r][j], alpha, beta, p0, p1, slopes, nslopes, seed);
-            }
+    for (uint t = 0; t < NT_RM * NT_RN; t++) {
+        const uint r = t / per;
+        const uint cb = (t - r * per) * wg;                        /* tile column of work-item 0 */
+        const uint row = min(row0 + r, M - 1);
+        const uint colb = col0 + cb;                               /* its column in y */
+        const uint col = colb + (uint) i;
+        if (NT_ROW_OK(row0 + r) && NT_COL_OK(col)) {
+#if C_MODE == 1
+            const REAL cv = c[0];
+#elif C_MODE == 2
+            const REAL cv = (c + colb)[i];
+#elif C_MODE == 3
+            const REAL cv = c[row];
+#elif C_MODE == 4
+            const REAL cv = (c + ((size_t) row * N + colb))[i];
+#else
+            const REAL cv = (REAL) 0;
+#endif
+            const float acc = (tile + ((row - row0) * (NT_LX * NT_RN) + cb))[i];
+            (y + ((size_t) row * N + colb))[i] = soma_gemm_value_inlined(cv, N, row, col, acc, alpha, beta, p0, p1,
+                                                                         slopes, nslopes, seed);
         }
     }
 }

@@ -266,6 +266,56 @@ class DenseTest {
         return tests;
     }
 
+    /**
+     * The same with weights out × in (the PyTorch layout, x·Wᵀ: on CPU OpenCL devices the kernel whose
+     * epilogue runs on whole tiles), on shapes that take its different epilogues: a narrow result with
+     * partial tiles in both directions, a result whose width the tiles cover exactly (rows past M done
+     * as duplicates of the last row), and a single row (the matrix–vector blocking). Every activation
+     * on the middle shape, a few on the others.
+     */
+    @TestFactory
+    List<DynamicTest> fusedActivationEqualsTheTwoStepResultWithWeightsOutByIn() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String label : Backends.labels()) {
+            tests.add(DynamicTest.dynamicTest(label, () -> {
+                Backend be = POOL.get(label);
+                Random r = new Random(4);
+                int[][] shapes = {{70, 128, 33}, {37, 19, 23}, {1, 40, 23}};
+                for (int[] sh : shapes) {
+                    int m = sh[0];
+                    int n = sh[1];
+                    int k = sh[2];
+                    float[] x = random(r, m * k);
+                    float[] w = random(r, n * k); // out x in
+                    float[] bias = random(r, n);
+                    float[] slopes = random(r, n);
+                    List<ActivationFunction> fs = new ArrayList<>();
+                    if (sh == shapes[0]) {
+                        fs.addAll(List.of(Activation.values()));
+                    } else {
+                        fs.addAll(List.of(Activation.RELU, Activation.GELU, Activation.SILU));
+                    }
+                    fs.add(Activation.prelu(slopes));
+                    fs.add(Activation.noisyRelu(0.5, 99));
+                    try (Tensor xt = be.upload(x, m, k); Tensor wt = be.upload(w, n, k);
+                         Tensor bt = be.upload(bias, 1, n); Tensor fused = be.tensor(m, n);
+                         Tensor plain = be.tensor(m, n)) {
+                        be.dense(xt, wt, WeightLayout.OUT_IN, bt, null, plain);
+                        float[] pre = plain.download();
+                        for (ActivationFunction f : fs) {
+                            be.dense(xt, wt, WeightLayout.OUT_IN, bt, f, fused);
+                            be.forward(f, plain, plain);
+                            assertArrayEquals(plain.download(), fused.download(),
+                                    be.info() + ": " + m + "x" + n + "x" + k + " fused " + f);
+                            plain.upload(pre);
+                        }
+                    }
+                }
+            }));
+        }
+        return tests;
+    }
+
     @Test
     void handComputedNetwork() {
         for (String label : Backends.labels()) {

@@ -233,6 +233,12 @@ final class Bench implements Callable<Integer> {
                 row.put("images_per_s", gf ? Double.NaN : m.value());
                 row.put("transfer_share", m.transferShare());
                 row.put("ratio", m.ratio());
+                if (m.pairs() > 0) {
+                    // fused vs unfused: the median over interleaved pairs, with its 95 % interval
+                    row.put("ratio_ci95_low", m.ratioLow());
+                    row.put("ratio_ci95_high", m.ratioHigh());
+                    row.put("pairs", m.pairs());
+                }
                 row.put("target", m.target());
                 row.put("target_strict", m.strict());
                 row.put("status", m.status());

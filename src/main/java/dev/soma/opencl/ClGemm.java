@@ -32,6 +32,8 @@ final class ClGemm {
     /** Register block of soma_gemm_nt: rows × columns of dot products per work-item. */
     static final int NT_RM = 6;
     static final int NT_RN = 4;
+    /** Most work-items per group of soma_gemm_nt (its local tile of dot products is sized for it). */
+    static final int NT_WG = 64;
     /** Register block of soma_gemm_nn: rows × 16-column vectors per work-item. */
     static final int NN_RM = 12;
     static final int NN_RV = 2;
@@ -87,10 +89,19 @@ final class ClGemm {
         } else if (transB && !transA) {
             int rm = m == 1 ? 1 : NT_RM;
             int rn = m == 1 ? 8 : NT_RN;
+            // work-groups of lx × ly blocks (a 1-D local range of lx·ly): lx by the width alone (one
+            // program for every result at least 16 blocks wide), ly <= 4 halved for enough groups;
+            // the tile epilogue needs ly | rn and lx·ly <= NT_WG
+            long bx = ceil(n, rn);
+            long by = ceil(m, rm);
+            int lx = (int) Math.min(NT_WG / 4, Long.highestOneBit(bx));
+            int ly = (int) cpuLocal(new long[] {ceil((int) bx, lx), by}, d, 1, Math.min(4, rn))[1];
             kernel = "soma_gemm_nt";
-            options = common + flags(false, true, false) + " -DNT_RM=" + rm + " -DNT_RN=" + rn;
-            global = new long[] {ceil(n, rn), ceil(m, rm)};
-            local = cpuLocal(global, d, 16, 4);
+            boolean fullN = n % (lx * rn) == 0; // the tiles cover N exactly: no column predicate in the epilogue
+            options = common + flags(false, true, false) + " -DNT_RM=" + rm + " -DNT_RN=" + rn + " -DNT_LX=" + lx
+                    + " -DNT_WG=" + NT_WG + " -DNT_FULL_N=" + (fullN ? 1 : 0);
+            global = new long[] {(long) ceil((int) bx, lx) * lx * ly, ceil((int) by, ly)};
+            local = new long[] {(long) lx * ly, 1};
         } else if (!transB && n >= 16) {
             int rm = m == 1 ? 1 : NN_RM;
             int rv = m == 1 ? matVecVectors(n) : NN_RV;
