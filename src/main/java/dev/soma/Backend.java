@@ -117,6 +117,19 @@ public interface Backend extends AutoCloseable {
         return HostOps.rowwise(this, x, rows, cols, true);
     }
 
+    /**
+     * Builds every program this backend can use now rather than on first use: each activation
+     * forward and derivative, softmax and log-softmax, and the dense-layer programs (both weight
+     * layouts, with and without bias, single rows and batches). On OpenCL each comes from soma's
+     * program binary cache when it is there and is stored in it otherwise, so a warmup when a
+     * deployment image is made spares every later process the compiler. Safe to call more than
+     * once (the second call finds everything built) and from any thread. On the pure-Java path a
+     * no-op that returns at once.
+     */
+    default Warmup warmup() {
+        return Warmup.none(java.time.Duration.ZERO);
+    }
+
     /** Whether {@link #close()} has run. */
     boolean isClosed();
 

@@ -205,6 +205,19 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
                 k -> Program.build(context, device.id(), deviceName, name, sources.program(files), all));
     }
 
+    /** Builds, or loads from the program binary cache, every program this backend can use ({@link ClWarmup}). */
+    @Override
+    public dev.soma.Warmup warmup() {
+        checkOpen();
+        return ClWarmup.run(this, programs::size);
+    }
+
+    /** {@link #warmup()} for the programs of {@code activations} only, the dense ones when {@code dense} (for tests). */
+    dev.soma.Warmup warmup(List<Activation> activations, boolean dense) {
+        checkOpen();
+        return ClWarmup.run(this, programs::size, activations, dense);
+    }
+
     /** Held while setting kernel arguments and enqueueing ({@code clSetKernelArg} is not thread-safe). */
     Object launchLock() {
         return launchLock;

@@ -29,26 +29,17 @@ final class Program implements AutoCloseable {
         });
     }
 
-    /** Builds {@code source} for one device; a failure carries the device, options and full log. */
+    /**
+     * Builds {@code source} for one device, or loads it from the {@link BinaryCache} when a good
+     * binary of it is there; a failure carries the device, options and full log.
+     */
     static Program build(cl_context context, cl_device_id device, String deviceName, String family, String source,
                          String options) {
-        Faults.check(deviceName, "clCreateProgramWithSource");
-        int[] status = new int[1];
-        cl_program p = CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, status);
-        OpenClException.check(status[0], "clCreateProgramWithSource");
-        int st = Faults.status(deviceName, "clBuildProgram");
-        if (st == CL.CL_SUCCESS) {
-            st = CL.clBuildProgram(p, 1, new cl_device_id[] {device}, options, null, null);
-        }
-        if (st != CL.CL_SUCCESS) {
-            String log = buildLog(p, device);
-            CL.clReleaseProgram(p);
-            throw new BuildException(family, deviceName, options, st, log);
-        }
+        cl_program p = BinaryCache.build(context, device, deviceName, family, source, options);
         return new Program(p, "program " + family + " [" + options + "] on " + deviceName);
     }
 
-    private static String buildLog(cl_program p, cl_device_id device) {
+    static String buildLog(cl_program p, cl_device_id device) {
         long[] size = new long[1];
         if (CL.clGetProgramBuildInfo(p, device, CL.CL_PROGRAM_BUILD_LOG, 0, null, size) != CL.CL_SUCCESS
                 || size[0] <= 1) {

@@ -272,12 +272,20 @@ class FaultInjectionTest {
                 int buffers0 = settledBuffers();
                 long live0 = Leaks.liveCount();
                 Injector inj = new Injector(-1, calls[i], null, -11 /* CL_BUILD_PROGRAM_FAILURE */);
+                // from source: with soma's binary cache on, an earlier run's entry would be loaded instead
+                String cache = System.getProperty(BinaryCache.PROPERTY);
+                System.setProperty(BinaryCache.PROPERTY, "none");
                 Faults.install(inj);
                 OpenClException e;
                 try {
                     e = assertThrows(OpenClException.class, () -> cl.forward(a, X));
                 } finally {
                     Faults.install(null);
+                    if (cache == null) {
+                        System.clearProperty(BinaryCache.PROPERTY);
+                    } else {
+                        System.setProperty(BinaryCache.PROPERTY, cache);
+                    }
                 }
                 injected++;
                 operations++;

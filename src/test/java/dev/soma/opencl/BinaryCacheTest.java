@@ -1,0 +1,254 @@
+package dev.soma.opencl;
+
+import dev.soma.Activation;
+import dev.soma.Backend;
+import dev.soma.reference.Backends;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The program binary cache: hits and misses (counted by {@link BinaryCache}'s counters, no timing),
+ * unusable entries found and rebuilt, {@code none}, concurrent writers, and bit-identical results
+ * from a loaded binary. Each test has its own empty cache folder.
+ */
+class BinaryCacheTest {
+
+    @TempDir
+    Path dir;
+    private String saved;
+
+    @BeforeEach
+    void useTempCache() {
+        saved = System.getProperty(BinaryCache.PROPERTY);
+        System.setProperty(BinaryCache.PROPERTY, dir.toString());
+    }
+
+    @AfterEach
+    void restore() {
+        if (saved == null) {
+            System.clearProperty(BinaryCache.PROPERTY);
+        } else {
+            System.setProperty(BinaryCache.PROPERTY, saved);
+        }
+    }
+
+    private static String device() {
+        List<String> s = Backends.openClSelectors();
+        if (s.isEmpty()) {
+            Backends.noOpenClDevice();
+        }
+        return s.get(0);
+    }
+
+    private static float[] input() {
+        float[] x = new float[4099]; // not a multiple of the work-group size
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i - 2049) / 97f;
+        }
+        return x;
+    }
+
+    /** GELU forward through a fresh backend on {@code selector} (opening it builds the sigmoid program). */
+    private static float[] gelu(String selector) {
+        try (Backend b = Backends.openCl(selector)) {
+            return b.forward(Activation.GELU, input());
+        }
+    }
+
+    private List<Path> entries() throws IOException {
+        Path programs = dir.resolve("programs");
+        if (!Files.isDirectory(programs)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(programs)) {
+            return s.sorted().toList();
+        }
+    }
+
+    @Test
+    void folderFollowsThePropertyAndNoneTurnsItOff() {
+        assertEquals(dir, BinaryCache.folder());
+        assertEquals(dir.resolve("programs"), BinaryCache.programFolder());
+        System.setProperty(BinaryCache.PROPERTY, "none");
+        assertNull(BinaryCache.folder());
+        System.setProperty(BinaryCache.PROPERTY, " NONE ");
+        assertNull(BinaryCache.programFolder());
+    }
+
+    @Test
+    void secondProcessLoadsWhatTheFirstBuiltWithIdenticalResults() throws IOException {
+        String sel = device();
+        int src0 = BinaryCache.SOURCE_BUILDS.get();
+        int bin0 = BinaryCache.BINARY_LOADS.get();
+        float[] first = gelu(sel);
+        assertEquals(2, BinaryCache.SOURCE_BUILDS.get() - src0, "cold: sigmoid (at open) and gelu from source");
+        assertEquals(0, BinaryCache.BINARY_LOADS.get() - bin0);
+        assertEquals(2, entries().size(), "one entry per program: " + entries());
+
+        float[] second = gelu(sel);
+        assertEquals(2, BinaryCache.SOURCE_BUILDS.get() - src0, "warm: nothing compiled from source");
+        assertEquals(2, BinaryCache.BINARY_LOADS.get() - bin0, "warm: both programs loaded");
+        assertArrayEquals(first, second, "a cached binary computes bit for bit what the source build did");
+
+        System.setProperty(BinaryCache.PROPERTY, "none");
+        float[] uncached = gelu(sel);
+        assertEquals(4, BinaryCache.SOURCE_BUILDS.get() - src0, "none: compiled from source again");
+        assertEquals(2, BinaryCache.BINARY_LOADS.get() - bin0, "none: nothing loaded");
+        assertArrayEquals(uncached, second);
+        assertEquals(2, entries().size(), "none writes nothing");
+    }
+
+    @Test
+    void unusableEntriesAreDeletedAndRebuiltNeverUsed() throws IOException {
+        String sel = device();
+        Backends.openCl(sel).close(); // stores the sigmoid program
+        List<Path> files = entries();
+        assertEquals(1, files.size());
+        Path entry = files.get(0);
+        byte[] good = Files.readAllBytes(entry);
+        String key = keyOf(good);
+
+        List<UnaryOperator<byte[]>> damage = List.of(
+                b -> java.util.Arrays.copyOf(b, b.length / 2),                  // truncated
+                b -> java.util.Arrays.copyOf(b, b.length - 1),                  // one byte short
+                b -> flip(b, 0),                                                // bad magic
+                b -> flip(b, b.length / 2),                                     // checksum no longer matches
+                b -> flip(b, 9),                                                // key length off
+                b -> BinaryCache.format(key.replace("options:", "options: -DSTALE"), binaryOf(b, key)), // another key
+                b -> BinaryCache.format(key, "not a program binary".getBytes(StandardCharsets.UTF_8)), // driver rejects
+                b -> new byte[0]);                                              // empty file
+        for (int i = 0; i < damage.size(); i++) {
+            Files.write(entry, damage.get(i).apply(good.clone()));
+            int src0 = BinaryCache.SOURCE_BUILDS.get();
+            int bin0 = BinaryCache.BINARY_LOADS.get();
+            int rej0 = BinaryCache.REJECTED.get();
+            float[] y;
+            try (Backend b = Backends.openCl(sel)) {
+                y = b.forward(Activation.SIGMOID, new float[] {-1f, 0f, 2f});
+            }
+            assertEquals(1, BinaryCache.REJECTED.get() - rej0, "damage " + i + " detected");
+            assertEquals(0, BinaryCache.BINARY_LOADS.get() - bin0, "damage " + i + ": the entry was not used");
+            assertEquals(1, BinaryCache.SOURCE_BUILDS.get() - src0, "damage " + i + ": rebuilt from source");
+            assertEquals(0.5f, y[1], "damage " + i + ": the rebuilt program computes");
+            assertNotNull(BinaryCache.parse(Files.readAllBytes(entry), key), "damage " + i + ": a good entry again");
+        }
+        assertEquals(List.of(entry), entries(), "no temporary files left");
+    }
+
+    @Test
+    void concurrentBackendsNeverLeaveABrokenEntry() throws Exception {
+        String sel = device();
+        int threads = 3;
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<float[]>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                results.add(pool.submit(() -> {
+                    start.await();
+                    return gelu(sel);
+                }));
+            }
+            start.countDown();
+            float[] first = results.get(0).get(5, TimeUnit.MINUTES);
+            for (Future<float[]> r : results) {
+                assertArrayEquals(first, r.get(5, TimeUnit.MINUTES));
+            }
+        } finally {
+            pool.shutdown();
+        }
+        List<Path> files = entries();
+        assertEquals(2, files.size(), "two programs, one entry each, no temporary files: " + files);
+        for (Path f : files) {
+            byte[] data = Files.readAllBytes(f);
+            assertNotNull(BinaryCache.parse(data, keyOf(data)), f + " is a complete entry");
+        }
+        int bin0 = BinaryCache.BINARY_LOADS.get();
+        gelu(sel);
+        assertEquals(2, BinaryCache.BINARY_LOADS.get() - bin0, "both entries load");
+    }
+
+    /** Writers racing on one entry with a reader: the reader sees no entry or a complete one, never a torn one. */
+    @Test
+    void racingWritersAndAReaderNeverSeeATornEntry() throws Exception {
+        Path programs = dir.resolve("programs");
+        Path file = programs.resolve("race.bin");
+        String key = "race key\n";
+        int rounds = 200;
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try {
+            List<Future<Integer>> writers = new ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                byte fill = (byte) (w + 1);
+                writers.add(pool.submit(() -> {
+                    for (int i = 0; i < rounds; i++) {
+                        byte[] bin = new byte[64 * 1024 + i];
+                        java.util.Arrays.fill(bin, fill);
+                        BinaryCache.write(programs, file, key, bin);
+                    }
+                    return rounds;
+                }));
+            }
+            Future<Integer> reader = pool.submit(() -> {
+                int seen = 0;
+                int rejected = BinaryCache.REJECTED.get();
+                while (!writers.stream().allMatch(Future::isDone)) {
+                    if (BinaryCache.read(file, key) != null) {
+                        seen++;
+                    }
+                }
+                assertEquals(rejected, BinaryCache.REJECTED.get(), "the reader never found a broken entry");
+                return seen;
+            });
+            for (Future<Integer> w : writers) {
+                w.get(2, TimeUnit.MINUTES);
+            }
+            reader.get(2, TimeUnit.MINUTES);
+        } finally {
+            pool.shutdown();
+        }
+        assertNotNull(BinaryCache.read(file, key));
+        try (Stream<Path> s = Files.list(programs)) {
+            assertEquals(List.of(file), s.toList(), "no temporary files left");
+        }
+    }
+
+    private static byte[] flip(byte[] b, int i) {
+        b[i] ^= 0x5a;
+        return b;
+    }
+
+    /** The key text stored in an entry (after the 8-byte magic and its 4-byte length). */
+    private static String keyOf(byte[] entry) {
+        int len = java.nio.ByteBuffer.wrap(entry, 8, 4).getInt();
+        return new String(entry, 12, len, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] binaryOf(byte[] entry, String key) {
+        byte[] bin = BinaryCache.parse(entry, key);
+        assertNotNull(bin);
+        return bin;
+    }
+}
