@@ -23,6 +23,12 @@
  * (FULL): each element of C is read only by the work-item that writes the same element of y.
  */
 
+/* -DSOMA_GEMM_KERNEL=1..5 builds only that kernel (nt, nn, simple, tiled, gemv: the host knows which
+ * one it launches), so that each program compiles one copy of the inlined activation; 0 builds all */
+#ifndef SOMA_GEMM_KERNEL
+#define SOMA_GEMM_KERNEL 0
+#endif
+#define SOMA_GEMM_WANTS(k) (SOMA_GEMM_KERNEL == 0 || SOMA_GEMM_KERNEL == (k))
 #ifndef TRANS_A
 #define TRANS_A 0
 #endif
@@ -163,6 +169,7 @@ static inline float soma_hsum16(const float16 v) {
 #define NT_ROW_OK(row) 1
 #endif
 
+#if SOMA_GEMM_WANTS(1)
 kernel void soma_gemm_nt(SOMA_GEMM_ARGS) {
     local float tile[NT_WG * NT_RM * NT_RN];
     {
@@ -266,6 +273,7 @@ kernel void soma_gemm_nt(SOMA_GEMM_ARGS) {
         }
     }
 }
+#endif
 
 /* ---------------------------------------------------------------------------------------------- *
  * CPU, op(B) = B with B K x Q (q-contiguous), op(A) = A (P x K) or A^T (A K x P). The kernel's
@@ -284,6 +292,7 @@ kernel void soma_gemm_nt(SOMA_GEMM_ARGS) {
 #define NN_RV 4
 #endif
 
+#if SOMA_GEMM_WANTS(2)
 kernel void soma_gemm_nn(SOMA_GEMM_ARGS) {
 #if SWAP_OUT
     const uint P = N;
@@ -371,6 +380,7 @@ kernel void soma_gemm_nn(SOMA_GEMM_ARGS) {
         }
     }
 }
+#endif
 
 /* ---------------------------------------------------------------------------------------------- *
  * Any transposes, one element per work-item, a scalar loop over k: the small shapes the vector
@@ -387,6 +397,7 @@ kernel void soma_gemm_nn(SOMA_GEMM_ARGS) {
 #define SOMA_B(k, j) b[(size_t) (k) * N + (j)]
 #endif
 
+#if SOMA_GEMM_WANTS(3)
 kernel void soma_gemm_simple(SOMA_GEMM_ARGS) {
     const uint col = (uint) get_global_id(0);
     const uint row = (uint) get_global_id(1);
@@ -399,6 +410,7 @@ kernel void soma_gemm_simple(SOMA_GEMM_ARGS) {
     }
     soma_gemm_store(c, y, M, N, row, col, s, alpha, beta, p0, p1, slopes, nslopes, seed);
 }
+#endif
 
 /* ---------------------------------------------------------------------------------------------- *
  * GPUs: the classic local-memory tiled SGEMM, any transposes. A GPU_WG x GPU_WG work-group computes
@@ -418,6 +430,7 @@ kernel void soma_gemm_simple(SOMA_GEMM_ARGS) {
 #endif
 #define GPU_T (GPU_WG * GPU_R)
 
+#if SOMA_GEMM_WANTS(4)
 kernel __attribute__((reqd_work_group_size(GPU_WG, GPU_WG, 1)))
 void soma_gemm_tiled(SOMA_GEMM_ARGS) {
     local float as[GPU_TK][GPU_T];
@@ -476,6 +489,7 @@ void soma_gemm_tiled(SOMA_GEMM_ARGS) {
         }
     }
 }
+#endif
 
 /* ---------------------------------------------------------------------------------------------- *
  * GPUs, a single row of output with op(B) = B^T (x W^T for one sample): a GEMV_WG work-group per
@@ -486,6 +500,7 @@ void soma_gemm_tiled(SOMA_GEMM_ARGS) {
 #define GEMV_WG 64
 #endif
 
+#if SOMA_GEMM_WANTS(5)
 kernel __attribute__((reqd_work_group_size(GEMV_WG, 1, 1)))
 void soma_gemv_tiled(SOMA_GEMM_ARGS) {
     local float part[GEMV_WG];
@@ -508,3 +523,4 @@ void soma_gemv_tiled(SOMA_GEMM_ARGS) {
         soma_gemm_store(c, y, M, N, row, col, part[0], alpha, beta, p0, p1, slopes, nslopes, seed);
     }
 }
+#endif

@@ -28,6 +28,9 @@ final class ClGemm {
     /** System property choosing the kernel family: {@code auto} (by device category), {@code cpu} or {@code gpu}. */
     static final String KERNELS_PROPERTY = "soma.gemmKernels";
     static final String DENSE = "dense.cl";
+    /** The kernels of dense.cl, numbered from 1 as its SOMA_GEMM_KERNEL option counts them. */
+    private static final java.util.List<String> KERNELS = java.util.List.of("", "soma_gemm_nt", "soma_gemm_nn",
+            "soma_gemm_simple", "soma_gemm_tiled", "soma_gemv_tiled");
 
     /** Register block of soma_gemm_nt: rows × columns of dot products per work-item. */
     static final int NT_RM = 6;
@@ -128,6 +131,7 @@ final class ClGemm {
         global[0] = OpenClBackend.roundUp(global[0], (int) local[0]);
         global[1] = OpenClBackend.roundUp(global[1], (int) local[1]);
 
+        options += " -DSOMA_GEMM_KERNEL=" + KERNELS.indexOf(kernel);
         Program p = be.program(options, OpenClBackend.ACTIVATIONS, DENSE);
         float[] slopes = act == Activation.PRELU ? f.slopes() : null;
         cl_mem slopeMem = slopes == null ? null
