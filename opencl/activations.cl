@@ -388,25 +388,20 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     const int neg = v <= 0;
     const ACC num = neg ? m : a;
     const ACC q = neg ? qn : qp;
-#if DERIV
-#if SOMA_FP64
+#if DERIV && SOMA_FP64
     const ACC w = neg ? v * e : v * (e * e);
     const ACC rr = num / q + K(4.0) * w * (one + e) / (q * q);
-#else
+    r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : rr;
+#elif DERIV
     const float ms = es * (e + 2.0f);
     const float w = neg ? v * es : v * (e * e);
     /* over one denominator: one division */
     const float rr = (((neg ? ms : num) * q + 4.0f * w * (one + e)) / (q * q)) * down;
-#endif
-#if SOMA_FP64
-    r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : rr;
-#else
     /* the two terms cancel around the root x0 = -1.1924312: there d P(d), d = x - x0 */
     const float d = (v - -0x1.31432cp0f) - -0x1.a25b08p-29f;
     const float near = SOMA_ROOT_POLY(d, 0x1.115accp-2f, 0x1.a34a26p-3f, 0x1.574f14p-5f, -0x1.4c23bap-6f,
             -0x1.0337e2p-6f, -0x1.b7ce88p-9f, 0x1.1fb944p-10f, 0x1.f8d19ap-11f, 0x1.d65e8ep-13f);
     r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : (SOMA_FABS(d) < 0.5f ? near : rr);
-#endif
 #elif SOMA_FP64
     const ACC tt = num / q;
     r = neg ? soma_fix0(v * tt, v) : v * tt;
