@@ -98,6 +98,14 @@ static inline ACC soma_erf_ratio(ACC t, int i1, int i2, int i3) {
 
 #if SOMA_FP64
 
+/* e^r for |r| <= ln2/2 by Taylor to degree 12 (JavaMath.exp's polynomial) */
+static inline double soma_exp_taylor(double r) {
+    return 1.0 + r * (1.0 + r * (0x1.0p-1 + r * (0x1.5555555555555p-3 + r * (0x1.5555555555555p-5
+            + r * (0x1.1111111111111p-7 + r * (0x1.6c16c16c16c17p-10 + r * (0x1.a01a01a01a01ap-13
+            + r * (0x1.a01a01a01a01ap-16 + r * (0x1.71de3a556c734p-19 + r * (0x1.27e4fb7789f5cp-22
+            + r * (0x1.ae64567f544e4p-26 + r * 0x1.1eed8eff8d898p-29)))))))))));
+}
+
 /* e^x for x in [-708, 709] (0 below, +inf above; NaN gives NaN): Cody-Waite reduction, Taylor degree 12,
  * scale by 2^k from the exponent bits. Same operations as JavaMath.exp. */
 static inline double soma_exp(double x) {
@@ -106,10 +114,7 @@ static inline double soma_exp(double x) {
     long k = as_long(kd);
     kd = kd - 0x1.8p52;
     double r = (a - kd * 0x1.62e42feep-1) - kd * 0x1.a39ef35793c76p-33;
-    double p = 1.0 + r * (1.0 + r * (0x1.0p-1 + r * (0x1.5555555555555p-3 + r * (0x1.5555555555555p-5
-            + r * (0x1.1111111111111p-7 + r * (0x1.6c16c16c16c17p-10 + r * (0x1.a01a01a01a01ap-13
-            + r * (0x1.a01a01a01a01ap-16 + r * (0x1.71de3a556c734p-19 + r * (0x1.27e4fb7789f5cp-22
-            + r * (0x1.ae64567f544e4p-26 + r * 0x1.1eed8eff8d898p-29)))))))))));
+    double p = soma_exp_taylor(r);
     double e = p * as_double((k + 1023L) << 52);
     return x < -708.0 ? 0.0 : (x > 709.0 ? (double) INFINITY : e);
 }
@@ -159,10 +164,7 @@ static inline double soma_exp_hl(double hi, double lo) {
     long k = as_long(kd);
     kd = kd - 0x1.8p52;
     double r = ((hi - kd * 0x1.62e42feep-1) - kd * 0x1.a39ef35793c76p-33) + lo;
-    double p = 1.0 + r * (1.0 + r * (0x1.0p-1 + r * (0x1.5555555555555p-3 + r * (0x1.5555555555555p-5
-            + r * (0x1.1111111111111p-7 + r * (0x1.6c16c16c16c17p-10 + r * (0x1.a01a01a01a01ap-13
-            + r * (0x1.a01a01a01a01ap-16 + r * (0x1.71de3a556c734p-19 + r * (0x1.27e4fb7789f5cp-22
-            + r * (0x1.ae64567f544e4p-26 + r * 0x1.1eed8eff8d898p-29)))))))))));
+    double p = soma_exp_taylor(r);
     double e = p * as_double((k + 1023L) << 52);
     return x < -708.0 ? 0.0 : (x > 709.0 ? (double) INFINITY : e);
 }

@@ -16,6 +16,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Device selection and the fallback when a device's kernels do not build. */
 class SelectionTest {
 
+    @Test
+    void precisionValuesAndBadOnes() {
+        assertEquals(Precision.FAST, Precision.parse(" Fast "));
+        assertEquals(Precision.EXACT, Precision.parse("exact"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Precision.parse("double"));
+        assertTrue(e.getMessage().contains("'double'") && e.getMessage().contains("fast or exact"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Soma.open("java", null));
+        try (Backend java = Soma.open("java", Precision.FAST)) { // the Java path computes exactly whatever is asked
+            assertEquals(Precision.EXACT, java.precision());
+        }
+    }
+
     /** Kernel text that no OpenCL compiler accepts, standing in for a driver that cannot build soma. */
     private static final KernelSources BROKEN = file -> "#error \"soma test: this kernel is broken on purpose\"\n";
 

@@ -273,19 +273,12 @@ class FaultInjectionTest {
                 long live0 = Leaks.liveCount();
                 Injector inj = new Injector(-1, calls[i], null, -11 /* CL_BUILD_PROGRAM_FAILURE */);
                 // from source: with soma's binary cache on, an earlier run's entry would be loaded instead
-                String cache = System.getProperty(BinaryCache.PROPERTY);
-                System.setProperty(BinaryCache.PROPERTY, "none");
-                Faults.install(inj);
                 OpenClException e;
-                try {
+                try (CacheFolder off = CacheFolder.use("none")) {
+                    Faults.install(inj);
                     e = assertThrows(OpenClException.class, () -> cl.forward(a, X));
                 } finally {
                     Faults.install(null);
-                    if (cache == null) {
-                        System.clearProperty(BinaryCache.PROPERTY);
-                    } else {
-                        System.setProperty(BinaryCache.PROPERTY, cache);
-                    }
                 }
                 injected++;
                 operations++;
@@ -333,9 +326,8 @@ class FaultInjectionTest {
         };
         log.addHandler(h);
         try (Backend first = Soma.open("auto")) {
-            if (first.info().kind() != BackendInfo.Kind.OPENCL) {
-                return; // nothing to abandon where auto does not pick OpenCL
-            }
+            // the class has a device (see setUp): auto must pick OpenCL, or this test would pass on Java
+            assertEquals(BackendInfo.Kind.OPENCL, first.info().kind(), "auto with an OpenCL device: " + first.info());
             String device = first.info().device();
             Faults.install(new Injector(-1, "clEnqueueNDRangeKernel", device, -36));
             for (int i = 0; i < 2 * DeviceHealth.ABANDON_AFTER; i++) {

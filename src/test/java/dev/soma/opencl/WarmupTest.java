@@ -26,21 +26,16 @@ class WarmupTest {
 
     @TempDir
     Path dir;
-    private String saved;
+    private CacheFolder cache;
 
     @BeforeEach
     void useTempCache() {
-        saved = System.getProperty(BinaryCache.PROPERTY);
-        System.setProperty(BinaryCache.PROPERTY, dir.toString());
+        cache = CacheFolder.use(dir.toString());
     }
 
     @AfterEach
     void restore() {
-        if (saved == null) {
-            System.clearProperty(BinaryCache.PROPERTY);
-        } else {
-            System.setProperty(BinaryCache.PROPERTY, saved);
-        }
+        cache.close();
     }
 
     @Test
