@@ -50,8 +50,7 @@ static inline ACC soma_exp_diff(ACC x, ACC m) {
     const float d = x - m;
     const float bb = d - x;
     const float lo = (x - (d - bb)) + (-m - bb);
-    /* x = -inf: lo is NaN, and d = -inf alone gives 0 */
-    return soma_exp_hls(d, SOMA_ISINF(x) ? 0.0f : lo, 0);
+    return soma_exp_hls(d, SOMA_ISINF(d) ? 0.0f : lo, 0); /* x = -inf, or x - m beyond -FLT_MAX: lo is NaN */
 #endif
 }
 
@@ -63,7 +62,7 @@ static inline ACC soma_log_out(ACC x, ACC m, ACC lse) {
     const float d = x - m;
     const float bb = d - x;
     const float lo = (x - (d - bb)) + (-m - bb);
-    return SOMA_ISINF(x) ? d - lse : (d - lse) + lo;
+    return SOMA_ISINF(d) ? d - lse : (d - lse) + lo; /* x = -inf, or x - m beyond -FLT_MAX: lo is NaN */
 #endif
 }
 
@@ -548,7 +547,7 @@ kernel void soma_softmax_rows(global const REAL* x, global REAL* y, const uint r
         const float16 d = v - m;
         const float16 bb = d - v;
         const float16 lo = (v - (d - bb)) + (-m - bb);
-        const float16 r = select((d - lse) + lo, d - lse, v == -INFINITY);
+        const float16 r = select((d - lse) + lo, d - lse, d == -INFINITY); /* also x - m beyond -FLT_MAX */
         if (j < full) {
             vstore16(r, 0, yr + j);
         } else {

@@ -276,6 +276,8 @@ class KnownCasesTest {
         assertEquals("", failures.toString(), "sign of zero on " + b.info());
     }
 
+    private static final float MAX = Float.MAX_VALUE;
+
     private static void softmaxRows(String label) {
         Backend b = backend(label);
         float nan = Float.NaN;
@@ -287,6 +289,7 @@ class KnownCasesTest {
             ninf, 0, ninf, 0,    // mixed −∞ → 0, ½, 0, ½
             1, 1, 1, 1,          // constant → ¼
             0, (float) Math.log(3), ninf, 0, // e^0 : 3 : 0 : 1 → 0.2, 0.6, 0, 0.2 (ln 3 rounded: within 1 ULP)
+            MAX, -MAX, MAX, -MAX, // x − max overflows to −∞ (found by HostileInputTest) → ½, 0, ½, 0
         };
         double[] soft = {
             nan, nan, nan, nan,
@@ -295,6 +298,7 @@ class KnownCasesTest {
             0, 0.5, 0, 0.5,
             0.25, 0.25, 0.25, 0.25,
             0.2, 0.6, 0, 0.2,
+            0.5, 0, 0.5, 0,
         };
         double l2 = -Math.log(2);
         double[] logSoft = {
@@ -304,9 +308,10 @@ class KnownCasesTest {
             ninf, l2, ninf, l2,
             -Math.log(4), -Math.log(4), -Math.log(4), -Math.log(4),
             Math.log(0.2), Math.log(0.6), ninf, Math.log(0.2),
+            l2, ninf, l2, ninf,             // −2·MAX − ln 2 rounds to −∞ in float
         };
-        float[] y = b.softmax(x, 6, 4);
-        float[] ly = b.logSoftmax(x, 6, 4);
+        float[] y = b.softmax(x, 7, 4);
+        float[] ly = b.logSoftmax(x, 7, 4);
         StringBuilder failures = new StringBuilder();
         for (int i = 0; i < x.length; i++) {
             if (!(Ulp.error(y[i], soft[i]) <= 1)) {
@@ -315,6 +320,14 @@ class KnownCasesTest {
             if (!(Ulp.error(ly[i], logSoft[i]) <= 2)) {
                 failures.append(String.format("%n  log_softmax row %d col %d: got %s expected %s", i / 4, i % 4, ly[i], logSoft[i]));
             }
+        }
+        // the same overflowing row alone: one row takes the split kernels on CPU devices, seven the row kernels
+        float[] one = {MAX, -MAX};
+        float[] y1 = b.softmax(one, 1, 2);
+        float[] ly1 = b.logSoftmax(one, 1, 2);
+        if (!(y1[0] == 1f && y1[1] == 0f && ly1[0] == 0f && ly1[1] == ninf)) {
+            failures.append(String.format("%n  row [MAX, -MAX] alone: softmax %s, log_softmax %s; expected [1, 0], [0, -Infinity]",
+                    java.util.Arrays.toString(y1), java.util.Arrays.toString(ly1)));
         }
         assertEquals("", failures.toString(), "softmax special rows on " + b.info());
     }
