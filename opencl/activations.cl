@@ -216,7 +216,13 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
 
 #elif ACT == SOMA_ACT_CELU
     const ACC a = (ACC) p0;
-#if DERIV
+#if DERIV && !SOMA_FP64
+    /* e^(x/a) with x/a as q + lo (lo = (x - q a)/a, the fma residual exact): the rounding of x/a would
+     * cost |x/a| ulp */
+    const float q = v / a;
+    const float ql = SOMA_ISINF(q) ? 0.0f : fma(-q, a, v) / a;
+    r = v > 0 ? one : soma_exp_hls(q, ql, 0);
+#elif DERIV
     r = v > 0 ? one : soma_exp(v / a);
 #else
     r = v > 0 ? v : a * soma_expm1(v / a);
@@ -224,12 +230,20 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
 
 #elif ACT == SOMA_ACT_SOFTPLUS
     const ACC b = (ACC) p0;
+#if SOMA_FP64
+    const ACC z = b * v;
+    const ACC t = soma_exp(-SOMA_FABS(z));
+#else
+    /* t = e^-|bx| with bx as hi + lo: its rounding would cost |bx| ulp where bx << 0 */
+    SOMA_TWO_PROD(b, v, z, zl0);
+    const float zl = (SOMA_P0_ONE || SOMA_ISINF(z) || SOMA_ISNAN(z)) ? 0.0f : zl0;
+    const float t = soma_exp_hls(z < 0 ? z : -z, z < 0 ? zl : -zl, 0);
+#endif
 #if DERIV
-    r = soma_sig(b * v);
+    r = (z >= 0 ? one : t) / (one + t); /* sigma(bx) */
 #else
     /* max(x,0) + log1p(e^-|bx|)/b: exact everywhere, no cut-over */
-    const ACC z = b * v;
-    r = (v > 0 ? v : zero) + soma_log1pu(soma_exp(-SOMA_FABS(z))) / b;
+    r = (v > 0 ? v : zero) + soma_log1pu(t) / b;
 #endif
 
 #elif ACT == SOMA_ACT_LOG_SIGMOID

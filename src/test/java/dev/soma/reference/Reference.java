@@ -119,9 +119,9 @@ public final class Reference {
             case RELU6:
                 return x > 0 ? Math.min(x, 6) : 0.0;
             case LEAKY_RELU:
-                return x >= 0 ? x : f.param(0) * x;
+                return x >= 0 ? x : leak(f.param(0), x);
             case PRELU:
-                return x >= 0 ? x : slope(f, index) * x;
+                return x >= 0 ? x : leak(slope(f, index), x);
             case THRESHOLDED_RELU:
                 return x > f.param(0) ? x : 0.0;
             case NOISY_RELU: {
@@ -388,6 +388,11 @@ public final class Reference {
     /** x + s·n in double, n the backends' shared noise for (seed, index). */
     static double noisyArgument(ActivationFunction f, double x, long index) {
         return x + (double) f.param(0) * noise(f, index);
+    }
+
+    /** αx for x < 0; α = 0 at x = −∞ gives the limit 0 (αx = 0 for every finite x), not 0·∞ = NaN. */
+    private static double leak(double alpha, double x) {
+        return alpha == 0 ? 0.0 : alpha * x;
     }
 
     /** The noise draw of noisy ReLU element {@code index}: {@link JavaKernels#noise}, bit-identical on every backend. */
