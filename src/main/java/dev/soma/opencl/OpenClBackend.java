@@ -193,7 +193,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
 
     /**
      * Uses {@code t} for the kernels launched from now on (the tuner and the tuning benchmark compare
-     * settings on one backend this way); programs are built per setting, on first use.
+     * settings on one backend this way); programs are built per setting, on first use. Each operation
+     * reads the setting once, so a call running on another thread keeps the one it started with.
      */
     public void useTuning(Tuning t, String origin) {
         checkOpen();

@@ -38,8 +38,12 @@ import java.util.SplittableRandom;
  */
 public final class Tuner {
 
-    /** Test hook: runs after each candidate's first run, before its check; may change y or throw. */
+    /** Test hook: {@code after} runs after each candidate's first run, before its check, and may change y or throw. */
     interface Hook {
+        /** Before the candidate's first run (its build), e.g. to install a {@link Faults} injector. */
+        default void before(String family, Tuning candidate) {
+        }
+
         void after(String family, Tuning candidate, Tensor y);
     }
 
@@ -383,9 +387,12 @@ public final class Tuner {
                                   Tensor y) {
         try {
             reset.run();
+            Hook h = hook;
+            if (h != null) {
+                h.before(family, c);
+            }
             op.run();
             be.finish();
-            Hook h = hook;
             if (h != null) {
                 h.after(family, c, y);
             }

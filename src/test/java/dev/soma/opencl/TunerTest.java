@@ -62,6 +62,7 @@ class TunerTest {
     @AfterEach
     void restore() {
         Tuner.hook = null;
+        Faults.install(null);
         cache.close();
     }
 
@@ -186,30 +187,43 @@ class TunerTest {
         Tuning wrong;
         Tuning failing;
         Tuning wrongItems;
+        Tuning unbuildable;
         try (Backend b = Backends.openCl(sel)) {
             OpenClBackend be = (OpenClBackend) b;
             def = Tuning.defaults(be.device());
             wrong = Tuner.nt(Tuner.tiled(def, 8, 2, 16), 4, 4, def.ntWg(), def.ntVw());
             failing = Tuner.nt(Tuner.tiled(def, 8, 4, 8), 3, 8, def.ntWg(), def.ntVw());
+            unbuildable = Tuner.nt(Tuner.tiled(def, 4, 2, 8), 2, 8, 32, 8);
             wrongItems = Tuner.items(def, 8);
             Tuning w = wrong;
             Tuning fl = failing;
+            Tuning ub = unbuildable;
             Tuning wi = wrongItems;
-            Tuner.hook = (family, c, y) -> {
-                if (c.equals(w) || c.equals(wi)) {
-                    float[] v = y.download();
-                    v[v.length - 1] += 1f; // one element off: a check that samples would miss it
-                    y.upload(v);
-                } else if (c.equals(fl)) {
-                    throw new OpenClException("clEnqueueNDRangeKernel", org.jocl.CL.CL_OUT_OF_RESOURCES);
+            Tuner.hook = new Tuner.Hook() {
+                @Override
+                public void before(String family, Tuning c) {
+                    Faults.install(c.equals(ub) ? (dev, call) -> call.equals("clBuildProgram")
+                            ? org.jocl.CL.CL_BUILD_PROGRAM_FAILURE : 0 : null);
+                }
+
+                @Override
+                public void after(String family, Tuning c, Tensor y) {
+                    if (c.equals(w) || c.equals(wi)) {
+                        float[] v = y.download();
+                        v[v.length - 1] += 1f; // one element off: a check that samples would miss it
+                        y.upload(v);
+                    } else if (c.equals(fl)) {
+                        throw new OpenClException("clEnqueueNDRangeKernel", org.jocl.CL.CL_OUT_OF_RESOURCES);
+                    }
                 }
             };
             ByteArrayOutputStream log = new ByteArrayOutputStream();
-            r = Tuner.tune(be, small(List.of(wrong, failing), List.of(wrongItems)),
+            r = Tuner.tune(be, small(List.of(wrong, failing, unbuildable), List.of(wrongItems)),
                     new PrintStream(log, true, StandardCharsets.UTF_8));
+            Faults.install(null);
             String text = log.toString(StandardCharsets.UTF_8);
             assertEquals(be.tuning(), r.tuning(), "the backend uses the result at once");
-            assertEquals(5, r.trials().size(), text);
+            assertEquals(6, r.trials().size(), text);
             for (Tuner.Trial t : r.trials()) {
                 if (t.tuning().equals(wrong) && t.family().equals("dense")
                         || t.tuning().equals(wrongItems) && t.family().equals("element-wise")) {
@@ -217,6 +231,8 @@ class TunerTest {
                 } else if (t.tuning().equals(failing)) {
                     assertTrue(t.status().startsWith("launch failed") && t.status().contains("CL_OUT_OF_RESOURCES"),
                             t + "\n" + text);
+                } else if (t.tuning().equals(unbuildable)) {
+                    assertTrue(t.status().startsWith("build failed"), t + "\n" + text);
                 } else {
                     assertTrue(t.ok(), "the defaults pass: " + t + "\n" + text);
                 }
@@ -225,7 +241,8 @@ class TunerTest {
             assertTrue(r.elementwise().isDefault(), "only the defaults passed");
             assertEquals(def, r.tuning());
             assertNotNull(r.file());
-            assertTrue(text.contains("wrong result") && text.contains("launch failed"), text);
+            assertTrue(text.contains("wrong result") && text.contains("launch failed") && text.contains("build failed"),
+                    text);
         }
         // a later backend reads the stored file
         try (Backend b = Backends.openCl(sel)) {
