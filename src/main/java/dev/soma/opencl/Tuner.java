@@ -133,17 +133,18 @@ public final class Tuner {
                 dense.chosen.gpuWg(), dense.chosen.gpuR(), dense.chosen.gpuTk(), elem.chosen.elemItems());
         List<String> notes = List.of(
                 "device " + d.name().strip() + ", tuned " + java.time.Instant.now(),
-                note(dense, opt.m, opt.n, opt.k), note(elem, 0, 0, 0));
+                note(dense, dense.chosen.dense(gpu), opt.m, opt.n, opt.k),
+                note(elem, "elements per work-item " + elem.chosen.elemItems(), 0, 0, 0));
         Path file = TuningStore.write(d, be.sources(), c, notes);
         be.useTuning(c, file == null ? "tuned in this process (program cache off: not stored)" : "tuned (" + file + ")");
         return new Result(c, def, trials, dense, elem, file, (System.nanoTime() - t0) / 1e9);
     }
 
-    private static String note(Choice c, int m, int n, int k) {
+    private static String note(Choice c, String settings, int m, int n, int k) {
         String what = c.family + (m > 0 ? " " + m + "x" + n + "x" + k : "");
         return c.isDefault ? what + ": defaults kept (" + c.reason + ")"
                 : String.format(Locale.ROOT, "%s: %s chosen, %.3f x the defaults' speed (95%% CI %.3f-%.3f, %d pairs)",
-                what, c.chosen, c.ratio, c.low, c.high, c.pairs);
+                what, settings, c.ratio, c.low, c.high, c.pairs);
     }
 
     private static List<Tuning> withDefault(Tuning def, List<Tuning> cs) {
