@@ -70,7 +70,7 @@ public final class TuneBench {
                 System.err.println("bench-tune: " + b.info() + " is not an OpenCL device: nothing is tuned there");
                 return 2;
             }
-            out.println("bench-tune: " + b.info() + "; " + BenchSupport.loadAverage());
+            out.println("bench-tune: " + b.info() + BenchSupport.loadAverage());
             if (retune[0] || !be.tuningOrigin().startsWith("tuned")) {
                 out.println("tuning first (" + (retune[0] ? "--retune" : "not tuned: " + be.tuningOrigin()) + ")");
                 Tuner.Options o = new Tuner.Options();
@@ -137,14 +137,14 @@ public final class TuneBench {
         double mdD = BenchSupport.median(td);
         double mdT = BenchSupport.median(tt);
         boolean pass = !(ci[2] < 1);
-        boolean same = flops > 0 ? def.dense(false).equals(tuned.dense(false)) && def.dense(true).equals(tuned.dense(true))
-                : def.elemItems() == tuned.elemItems();
+        boolean tiled = Tuner.tiledKernels(be.device());
+        boolean same = flops > 0 ? def.dense(tiled).equals(tuned.dense(tiled)) : def.elemItems() == tuned.elemItems();
         out.println("-- " + what + (same ? "  (the tuner kept the defaults here: the same kernel on both sides)" : ""));
         if (flops > 0) {
             out.printf(Locale.ROOT, "   %-9s %10.2f GFLOP/s %9.3f ms   %s%n", "default", flops / mdD / 1e9, mdD * 1e3,
-                    def.dense(false));
+                    def.dense(tiled));
             out.printf(Locale.ROOT, "   %-9s %10.2f GFLOP/s %9.3f ms   %s%n", "tuned", flops / mdT / 1e9, mdT * 1e3,
-                    tuned.dense(false));
+                    tuned.dense(tiled));
         } else {
             out.printf(Locale.ROOT, "   %-9s %9.3f ms   %d per work-item%n", "default", mdD * 1e3, def.elemItems());
             out.printf(Locale.ROOT, "   %-9s %9.3f ms   %d per work-item%n", "tuned", mdT * 1e3, tuned.elemItems());

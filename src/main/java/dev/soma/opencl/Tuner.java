@@ -95,6 +95,11 @@ public final class Tuner {
     public record Status(Tuning tuning, boolean tuned, String origin, String dense) {
     }
 
+    /** Whether the dense layer runs the tiled (GPU) kernel family on {@code d}, else soma_gemm_nt (soma.gemmKernels). */
+    public static boolean tiledKernels(DeviceInfo d) {
+        return ClGemm.gpuKernels(d);
+    }
+
     /** What a backend opened on {@code d} now would use (for the probe; reads the store, opens nothing). */
     public static Status status(DeviceInfo d) {
         TuningStore.Found f = TuningStore.read(d, KernelSources.classpath());
@@ -129,8 +134,11 @@ public final class Tuner {
         } finally {
             be.useTuning(saved, savedOrigin);
         }
-        Tuning c = new Tuning(dense.chosen.ntRm(), dense.chosen.ntRn(), dense.chosen.ntWg(), dense.chosen.ntVw(),
-                dense.chosen.gpuWg(), dense.chosen.gpuR(), dense.chosen.gpuTk(), elem.chosen.elemItems());
+        // the family not tuned here (soma.gemmKernels can force either) keeps what the device had
+        Tuning nt = gpu ? saved : dense.chosen;
+        Tuning tiled = gpu ? dense.chosen : saved;
+        Tuning c = new Tuning(nt.ntRm(), nt.ntRn(), nt.ntWg(), nt.ntVw(), tiled.gpuWg(), tiled.gpuR(), tiled.gpuTk(),
+                elem.chosen.elemItems());
         List<String> notes = List.of(
                 "device " + d.name().strip() + ", tuned " + java.time.Instant.now(),
                 note(dense, dense.chosen.dense(gpu), opt.m, opt.n, opt.k),
