@@ -88,6 +88,11 @@ final class TuningStore {
         String problem;
         try {
             Tuning t = parse(text, key(d, sources));
+            long local = Math.max(t.ntLocalBytes(), t.gpuLocalBytes());
+            if (d.localMemory() > 0 && local > d.localMemory()) {
+                throw new IllegalArgumentException(t + " needs " + local + " bytes of local memory, the device has "
+                        + d.localMemory());
+            }
             return new Found(t, file, null);
         } catch (IllegalArgumentException e) {
             problem = e.getMessage();

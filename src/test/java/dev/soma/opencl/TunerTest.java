@@ -126,7 +126,9 @@ class TunerTest {
                 new String[] {"empty", ""},
                 new String[] {"invalid vector width", good.replace("nt.vw=8", "nt.vw=5")},
                 new String[] {"missing parameter", good.replace("nt.rm=4\n", "")},
-                new String[] {"other driver in the file", good.replace("driver=1.0", "driver=0.9")});
+                new String[] {"other driver in the file", good.replace("driver=1.0", "driver=0.9")},
+                new String[] {"more local memory than the device has (64 KiB)",
+                        good.replace("nt.wg=32", "nt.wg=1024").replace("nt.rm=4", "nt.rm=16")});
         for (String[] c : cases) {
             Files.writeString(f, c[1], StandardCharsets.ISO_8859_1);
             TuningStore.Found found = TuningStore.read(d, src);
