@@ -125,8 +125,8 @@ static inline float soma_hsum16(const float16 v) {
 
 /* ---------------------------------------------------------------------------------------------- *
  * CPU, op(A) = A (M x K), op(B) = B^T with B N x K: both operands k-contiguous (x W^T). A work-item
- * computes an NT_RM x NT_RN block of dot products, each with a float16 accumulator over k: per 16 k
- * it loads NT_RM + NT_RN vectors and does NT_RM * NT_RN fmas.
+ * computes an NT_RM x NT_RN block of dot products, each with a floatNT_VW accumulator over k (float16
+ * by default): per NT_VW k it loads NT_RM + NT_RN vectors and does NT_RM * NT_RN fmas.
  *
  * A work-group of wg = NT_LX * ly work-items (1-D local range; ly must divide NT_RN, wg <= NT_WG)
  * computes a tile of tr = ly * NT_RM rows x tc = NT_LX * NT_RN columns, work-item lid the block
