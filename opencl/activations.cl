@@ -17,6 +17,10 @@
 #ifndef SOMA_P0_ONE
 #define SOMA_P0_ONE 0
 #endif
+/* elements per work-item of soma_activation (1-D range; PReLU's 2-D range always takes one) */
+#ifndef SOMA_ITEMS
+#define SOMA_ITEMS 1
+#endif
 
 /* The formula of (ACT, DERIV) for one element v: slope = PReLU's slope for this element (ignored
  * otherwise), index = the element's global index and seed = noisy ReLU's seed (its noise is
@@ -457,6 +461,20 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
         return;
     }
     const float slope = slopes[col];
+#elif SOMA_ITEMS > 1
+    /* SOMA_ITEMS elements per work-item (the tuner's choice per device): element i of work-item lid
+       of group g is g * (lsize * SOMA_ITEMS) + i * lsize + lid, so that at each i neighbouring
+       work-items take neighbouring elements (coalesced on GPUs; on CPUs POCL still vectorises across
+       work-items: the loop has a constant trip count and is unrolled, its guard a plain predicate) */
+    const uint lsize = (uint) get_local_size(0);
+    const uint base = (uint) get_group_id(0) * (lsize * SOMA_ITEMS) + (uint) get_local_id(0);
+#pragma unroll
+    for (uint i = 0; i < SOMA_ITEMS; i++) {
+        const uint gid = base + i * lsize;
+        if (gid < n) {
+            y[gid] = (REAL) soma_act((ACC) x[gid], p0, p1, 0.0f, index0 + (ulong) gid, seed);
+        }
+    }
 #else
     const uint gid = get_global_id(0);
     if (gid >= n) {
@@ -464,5 +482,7 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
     }
     const float slope = 0.0f;
 #endif
+#if ACT == SOMA_ACT_PRELU || SOMA_ITEMS == 1
     y[gid] = (REAL) soma_act((ACC) x[gid], p0, p1, slope, index0 + (ulong) gid, seed);
+#endif
 }

@@ -7,7 +7,8 @@
  *   -DTRANS_A=0|1 -DTRANS_B=0|1   op(A) = A or A^T, op(B) = B or B^T (of the kernel's own operands)
  *   -DC_MODE=0..4                 C: none, scalar, row (1 x N), column (M x 1), full (M x N)
  *   -DSWAP_OUT=0|1                soma_gemm_nn only: it computes y^T and stores it transposed
- *   tile sizes: NT_RM / NT_RN, NN_RM / NN_RV, GPU_WG / GPU_R / GPU_TK
+ *   tile sizes: NT_RM / NT_RN / NT_LX / NT_WG / NT_VW, NN_RM / NN_RV, GPU_WG / GPU_R / GPU_TK (chosen per
+ *   device by the tuner, Tuner.java)
  *
  * Accumulation is in float (fma, k ascending within each lane; the k-vectorised kernels keep 16
  * partial sums per dot product and add them pairwise at the end); the epilogue is in ACC:
@@ -109,17 +110,23 @@ static inline void soma_gemm_store(global const REAL* c, global REAL* y, const u
                                                slopes, nslopes, seed);
 }
 
-static inline float soma_hsum16(const float16 v) {
-    const float8 s8 = v.lo + v.hi;
-    const float4 s4 = s8.lo + s8.hi;
-    const float2 s2 = s4.lo + s4.hi;
+static inline float soma_hsum4(const float4 v) {
+    const float2 s2 = v.lo + v.hi;
     return s2.x + s2.y;
+}
+
+static inline float soma_hsum8(const float8 v) {
+    return soma_hsum4(v.lo + v.hi);
+}
+
+static inline float soma_hsum16(const float16 v) {
+    return soma_hsum8(v.lo + v.hi);
 }
 
 /* ---------------------------------------------------------------------------------------------- *
  * CPU, op(A) = A (M x K), op(B) = B^T with B N x K: both operands k-contiguous (x W^T). A work-item
- * computes an NT_RM x NT_RN block of dot products, each with a float16 accumulator over k: per 16 k
- * it loads NT_RM + NT_RN vectors and does NT_RM * NT_RN fmas.
+ * computes an NT_RM x NT_RN block of dot products, each with a floatNT_VW accumulator over k (float16
+ * by default): per NT_VW k it loads NT_RM + NT_RN vectors and does NT_RM * NT_RN fmas.
  *
  * A work-group of wg = NT_LX * ly work-items (1-D local range; ly must divide NT_RN, wg <= NT_WG)
  * computes a tile of tr = ly * NT_RM rows x tc = NT_LX * NT_RN columns, work-item lid the block
@@ -151,6 +158,15 @@ static inline float soma_hsum16(const float16 v) {
 #ifndef NT_FULL_N
 #define NT_FULL_N 0
 #endif
+/* vector width of the k loop (4, 8 or 16 lanes): floatNT_VW accumulators and loads */
+#ifndef NT_VW
+#define NT_VW 16
+#endif
+#define SOMA_CAT_(x, y) x##y
+#define SOMA_CAT(x, y) SOMA_CAT_(x, y)
+#define NT_VEC SOMA_CAT(float, NT_VW)
+#define NT_VLOAD SOMA_CAT(vload, NT_VW)
+#define NT_HSUM SOMA_CAT(soma_hsum, NT_VW)
 /* which elements of the tile the epilogue stores. The predicate costs: if-converted around the
    whole activation it adds mask work and register pressure to every copy (about 10 % for GELU,
    more than the separate pass saves), so it is dropped wherever it can be. Columns: not at all
@@ -190,24 +206,24 @@ kernel void soma_gemm_nt(SOMA_GEMM_ARGS) {
             for (int j = 0; j < NT_RN; j++) {
                 bp[j] = b + (size_t) min(n0 + j, N - 1) * K;
             }
-            float16 acc[NT_RM][NT_RN];
+            NT_VEC acc[NT_RM][NT_RN];
 #pragma unroll
             for (int r = 0; r < NT_RM; r++) {
 #pragma unroll
                 for (int j = 0; j < NT_RN; j++) {
-                    acc[r][j] = (float16) 0.0f;
+                    acc[r][j] = (NT_VEC) 0.0f;
                 }
             }
-            const uint k16 = K & ~15u;
-            for (uint k = 0; k < k16; k += 16) {
-                float16 av[NT_RM];
+            const uint k16 = K & ~(NT_VW - 1u);
+            for (uint k = 0; k < k16; k += NT_VW) {
+                NT_VEC av[NT_RM];
 #pragma unroll
                 for (int r = 0; r < NT_RM; r++) {
-                    av[r] = vload16(0, ap[r] + k);
+                    av[r] = NT_VLOAD(0, ap[r] + k);
                 }
 #pragma unroll
                 for (int j = 0; j < NT_RN; j++) {
-                    const float16 bv = vload16(0, bp[j] + k);
+                    const NT_VEC bv = NT_VLOAD(0, bp[j] + k);
 #pragma unroll
                     for (int r = 0; r < NT_RM; r++) {
                         acc[r][j] = fma(av[r], bv, acc[r][j]);
@@ -219,7 +235,7 @@ kernel void soma_gemm_nt(SOMA_GEMM_ARGS) {
             for (int r = 0; r < NT_RM; r++) {
 #pragma unroll
                 for (int j = 0; j < NT_RN; j++) {
-                    s[r][j] = soma_hsum16(acc[r][j]);
+                    s[r][j] = NT_HSUM(acc[r][j]);
                 }
             }
             for (uint k = k16; k < K; k++) {

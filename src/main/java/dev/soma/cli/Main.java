@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code soma}: the command line. Uses only the public API. */
 @Command(name = "soma", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Neural-network activations on any OpenCL device, with a pure-Java fallback.",
-        subcommands = {Probe.class, Bench.class, Plot.class, Apply.class, WarmupCommand.class,
+        subcommands = {Probe.class, Bench.class, Plot.class, Apply.class, WarmupCommand.class, TuneCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -9,6 +9,7 @@ import dev.soma.Precision;
 import dev.soma.Soma;
 import dev.soma.opencl.DeviceInfo;
 import dev.soma.opencl.Discovery;
+import dev.soma.opencl.Tuner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -257,6 +258,13 @@ final class Probe implements Callable<Integer> {
         m.put("fp16", i.fp16());
         m.put("available", i.available());
         m.put("compiler_available", i.compilerAvailable());
+        Tuner.Status ts = Tuner.status(i);
+        Map<String, Object> tuning = new LinkedHashMap<>();
+        tuning.put("tuned", ts.tuned());
+        tuning.put("origin", ts.origin());
+        tuning.put("dense", ts.dense());
+        tuning.putAll(ts.tuning().asMap());
+        m.put("tuning", tuning);
         m.put("self_test", t == null ? null : jsonResult(t.result(), t.openError()));
         return m;
     }
@@ -403,6 +411,9 @@ final class Probe implements Callable<Integer> {
                         + "fp64 %s, fp16 %s%s%n", i.computeUnits(), i.clockMHz(), bytes(i.globalMemory()),
                 bytes(i.localMemory()), bytes(i.maxAllocation()), i.fp64() ? "yes" : "no", i.fp16() ? "yes" : "no",
                 i.available() ? "" : "; NOT AVAILABLE");
+        Tuner.Status t = Tuner.status(i);
+        out.printf(Locale.ROOT, "        tuning: %s; dense: %s; element-wise: %d per work-item%n", t.origin(), t.dense(),
+                t.tuning().elemItems());
     }
 
     static String advice(String problem) {

@@ -32,17 +32,14 @@ final class ClGemm {
     private static final java.util.List<String> KERNELS = java.util.List.of("", "soma_gemm_nt", "soma_gemm_nn",
             "soma_gemm_simple", "soma_gemm_tiled", "soma_gemv_tiled");
 
-    /** Register block of soma_gemm_nt: rows × columns of dot products per work-item. */
-    static final int NT_RM = 6;
-    static final int NT_RN = 4;
-    /** Most work-items per group of soma_gemm_nt (its local tile of dot products is sized for it). */
-    static final int NT_WG = 64;
+    /*
+     * soma_gemm_nt's register block, group size and vector width, and the tiled kernel's work-group
+     * side, elements per work-item and k step, come from the backend's Tuning (defaults, or what the
+     * tuner stored for the device).
+     */
     /** Register block of soma_gemm_nn: rows × 16-column vectors per work-item. */
     static final int NN_RM = 12;
     static final int NN_RV = 2;
-    /** Tiled kernel: work-group side, elements per work-item side, k step. */
-    static final int GPU_R = 4;
-    static final int GPU_TK = 16;
 
     private ClGemm() {
     }
@@ -68,6 +65,7 @@ final class ClGemm {
         long[] global;
         long[] local;
         boolean gpu = gpuKernels(d);
+        Tuning tu = be.tuning();
         if (gpu && m == 1 && transB) {
             int wg = (int) Math.min(64, Integer.highestOneBit(Math.max(1, d.maxWorkGroupSize())));
             kernel = "soma_gemv_tiled";
@@ -82,27 +80,31 @@ final class ClGemm {
             global = new long[] {n, 1};
             local = new long[] {wg, 1};
         } else if (gpu) {
-            int wg = d.maxWorkGroupSize() >= 256 ? 16 : 8;
-            int t = wg * GPU_R;
+            int wg = tu.gpuWg();
+            while (wg > 1 && wg * wg > Math.max(1, d.maxWorkGroupSize())) {
+                wg /= 2;
+            }
+            int t = wg * tu.gpuR();
             kernel = "soma_gemm_tiled";
-            options = common + flags(transA, transB, false) + " -DGPU_WG=" + wg + " -DGPU_R=" + GPU_R
-                    + " -DGPU_TK=" + GPU_TK;
+            options = common + flags(transA, transB, false) + " -DGPU_WG=" + wg + " -DGPU_R=" + tu.gpuR()
+                    + " -DGPU_TK=" + tu.gpuTk();
             global = new long[] {(long) ceil(n, t) * wg, (long) ceil(m, t) * wg};
             local = new long[] {wg, wg};
         } else if (transB && !transA) {
-            int rm = m == 1 ? 1 : NT_RM;
-            int rn = m == 1 ? 8 : NT_RN;
+            int rm = m == 1 ? 1 : tu.ntRm();
+            int rn = m == 1 ? 8 : tu.ntRn();
+            int ntWg = tu.ntWg();
             // work-groups of lx × ly blocks (a 1-D local range of lx·ly): lx by the width alone (one
             // program for every result at least 16 blocks wide), ly <= 4 halved for enough groups;
-            // the tile epilogue needs ly | rn and lx·ly <= NT_WG
+            // the tile epilogue needs ly | rn (ly a power of two) and lx·ly <= NT_WG
             long bx = ceil(n, rn);
             long by = ceil(m, rm);
-            int lx = (int) Math.min(NT_WG / 4, Long.highestOneBit(bx));
-            int ly = (int) cpuLocal(new long[] {ceil((int) bx, lx), by}, d, 1, Math.min(4, rn))[1];
+            int lx = (int) Math.min(ntWg / 4, Long.highestOneBit(bx));
+            int ly = (int) cpuLocal(new long[] {ceil((int) bx, lx), by}, d, 1, Math.min(4, Integer.lowestOneBit(rn)))[1];
             kernel = "soma_gemm_nt";
             boolean fullN = n % (lx * rn) == 0; // the tiles cover N exactly: no column predicate in the epilogue
             options = common + flags(false, true, false) + " -DNT_RM=" + rm + " -DNT_RN=" + rn + " -DNT_LX=" + lx
-                    + " -DNT_WG=" + NT_WG + " -DNT_FULL_N=" + (fullN ? 1 : 0);
+                    + " -DNT_WG=" + ntWg + " -DNT_VW=" + tu.ntVw() + " -DNT_FULL_N=" + (fullN ? 1 : 0);
             global = new long[] {(long) ceil((int) bx, lx) * lx * ly, ceil((int) by, ly)};
             local = new long[] {(long) lx * ly, 1};
         } else if (!transB && n >= 16) {

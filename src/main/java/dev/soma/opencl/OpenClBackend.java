@@ -75,6 +75,9 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     /** Bytes one buffer may hold: the device's limit, or less by {@link #MAX_ALLOCATION_PROPERTY}. */
     private final long maxAllocation;
     private final String maxAllocationSource;
+    /** The kernel parameters in use (see {@link Tuning}), and where they came from. */
+    private volatile Tuning tuning;
+    private volatile String tuningOrigin;
 
     /**
      * Opens {@code device} and builds a first program, so that a device whose compiler cannot build
@@ -164,7 +167,44 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             default: throw new IllegalArgumentException(ROW_KERNELS_PROPERTY + "=" + rowKernels
                     + ": use auto, split or group");
         }
+        TuningStore.Found found = TuningStore.read(d, sources);
+        if (found.tuning() != null) {
+            this.tuning = found.tuning();
+            this.tuningOrigin = "tuned (" + found.file() + ")";
+        } else {
+            this.tuning = Tuning.defaults(d);
+            this.tuningOrigin = "defaults for " + (d.category() == DeviceInfo.Category.CPU ? "a CPU" : "a GPU")
+                    + " device (" + (found.file() == null ? "program cache off: no tuning is read"
+                    : found.problem() != null ? "stored tuning ignored: " + found.problem()
+                    : "not tuned: scripts/soma tune") + ")";
+        }
         this.noSlopes = createBuffer(Sizeof.cl_float, Pointer.to(new float[1]), CL.CL_MEM_COPY_HOST_PTR);
+    }
+
+    /** The kernel parameters this backend uses: the tuner's for this device when stored, else the defaults. */
+    public Tuning tuning() {
+        return tuning;
+    }
+
+    /** Where {@link #tuning()} came from: the stored file, or why the defaults are used. */
+    public String tuningOrigin() {
+        return tuningOrigin;
+    }
+
+    /**
+     * Uses {@code t} for the kernels launched from now on (the tuner and the tuning benchmark compare
+     * settings on one backend this way); programs are built per setting, on first use. Each operation
+     * reads the setting once, so a call running on another thread keeps the one it started with.
+     */
+    public void useTuning(Tuning t, String origin) {
+        checkOpen();
+        this.tuning = java.util.Objects.requireNonNull(t, "tuning");
+        this.tuningOrigin = origin;
+    }
+
+    /** The kernel sources this backend builds from. */
+    KernelSources sources() {
+        return sources;
     }
 
     @Override
@@ -196,13 +236,27 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         return program(options, new String[] {family});
     }
 
-    /** The program made of {@code files} (after the prelude) built with {@code options}; built once, then cached. */
+    /**
+     * The program made of {@code files} (after the prelude) built with {@code options}; built once, then
+     * cached. The element-wise program (activations.cl alone) gets the tuning's elements per work-item.
+     */
     Program program(String options, String... files) {
+        return program(tuning.elemItems(), options, files);
+    }
+
+    /** {@link #program(String, String...)} with {@code items} elements per work-item for the element-wise program. */
+    private Program program(int items, String options, String... files) {
         checkOpen();
-        String all = baseOptions + " " + options;
+        String all = baseOptions + " " + options
+                + (items > 1 && files.length == 1 && files[0].equals(ACTIVATIONS) ? " -DSOMA_ITEMS=" + items : "");
         String name = String.join("+", files);
         return programs.computeIfAbsent(name + " " + all,
                 k -> Program.build(context, device.id(), deviceName, name, sources.program(files), all));
+    }
+
+    /** The files and full build options of every program built so far (for tests). */
+    java.util.Set<String> programKeys() {
+        return java.util.Set.copyOf(programs.keySet());
     }
 
     /** Builds, or loads from the program binary cache, every program this backend can use ({@link ClWarmup}). */
@@ -305,7 +359,9 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             slopes = null;
         }
         // a first parameter of 1 (most functions' default) gets its own program, where it folds away
-        Program p = program(ACTIVATIONS, activationOptions(a, derivative) + (p0 == 1f ? " -DSOMA_P0_ONE=1" : ""));
+        int items = tuning.elemItems(); // once: the program and the launch must agree
+        Program p = program(items, activationOptions(a, derivative) + (p0 == 1f ? " -DSOMA_P0_ONE=1" : ""),
+                ACTIVATIONS);
         cl_mem slopeMem = slopes == null ? noSlopes
                 : createBuffer((long) slopes.length * Sizeof.cl_float, Pointer.to(slopes), CL.CL_MEM_COPY_HOST_PTR);
         try {
@@ -321,8 +377,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
                 uintArg(k, 6, slopes == null ? 1 : slopes.length);
                 ulongArg(k, 7, f.seed());
                 ulongArg(k, 8, 0L);
-                if (slopes == null) {
-                    launch(k, roundUp(n, elementwiseGroup), elementwiseGroup);
+                if (slopes == null) { // items elements per work-item: n / items work-items, rounded up
+                    launch(k, roundUp((n + (long) items - 1) / items, elementwiseGroup), elementwiseGroup);
                 } else { // one slope per column: a 2-D range, column and row (see activations.cl)
                     launchRowsByColumns(k, x.rows(), x.cols());
                 }
