@@ -59,6 +59,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     private final int elementwiseGroup;
     private final int softmaxGroup;
     private final Map<String, Program> programs = new ConcurrentHashMap<>();
+    /** The program text of each list of files, made once. */
+    private final Map<String, String> sourceTexts = new ConcurrentHashMap<>();
     private final Object launchLock = new Object();
     private final cl_mem noSlopes;
     private final boolean splitRows;
@@ -77,10 +79,13 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     private final String maxAllocationSource;
 
     /**
-     * Opens {@code device} and builds a first program, so that a device whose compiler cannot build
-     * soma's kernels is found out here (and skipped by automatic selection) rather than later.
+     * Opens {@code device}. Programs are built when an operation first needs them; the one exception
+     * is a check that the device's compiler builds soma's kernels (one small program), so that a
+     * device that cannot is found out here (and skipped by automatic selection) rather than later. The
+     * check is made once per device, driver and kernel source: when the {@link BinaryCache} holds that
+     * program, it compiled here before and nothing is built (with the cache off, every open checks).
      *
-     * @throws OpenClException when the context, queue or first program cannot be made
+     * @throws OpenClException when the context or queue cannot be made, or the check fails
      */
     public static OpenClBackend open(Discovery.Device device, KernelSources sources, Precision precision,
                                      String requested, List<String> fallbacks) {
@@ -89,9 +94,13 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
                     "precision exact needs double precision (cl_khr_fp64), which " + device.info().name()
                     + " lacks; use precision fast there");
         }
+        BinaryCache.checkSettings();
         OpenClBackend b = new OpenClBackend(device, sources, precision, requested, fallbacks);
         try {
-            b.program(ACTIVATIONS, activationOptions(Activation.SIGMOID, false));
+            String check = activationOptions(Activation.SIGMOID, false);
+            if (!BinaryCache.has(device.id(), b.source(ACTIVATIONS), b.baseOptions + " " + check)) {
+                b.program(ACTIVATIONS, check);
+            }
             return b;
         } catch (RuntimeException e) {
             b.close();
@@ -202,7 +211,17 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         String all = baseOptions + " " + options;
         String name = String.join("+", files);
         return programs.computeIfAbsent(name + " " + all,
-                k -> Program.build(context, device.id(), deviceName, name, sources.program(files), all));
+                k -> Program.build(context, device.id(), deviceName, name, source(files), all));
+    }
+
+    /** The program text made of {@code files}, read once per backend. */
+    private String source(String... files) {
+        return sourceTexts.computeIfAbsent(String.join("+", files), k -> sources.program(files));
+    }
+
+    /** The programs built so far. */
+    List<Program> builtPrograms() {
+        return List.copyOf(programs.values());
     }
 
     /** Builds, or loads from the program binary cache, every program this backend can use ({@link ClWarmup}). */

@@ -8,6 +8,7 @@ import org.jocl.cl_device_id;
 import org.jocl.cl_kernel;
 import org.jocl.cl_program;
 
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -18,10 +19,16 @@ final class Program implements AutoCloseable {
     private final String description;
     private final Map<String, cl_kernel> kernels = new ConcurrentHashMap<>();
     private final Leaks.Handle handle;
+    /** Where the binary goes once the program has run (see {@link #store()}); null when nothing is to be stored. */
+    private Path storeFile;
+    private final String storeKey;
 
-    private Program(cl_program program, String description) {
-        this.program = program;
+    private Program(BinaryCache.Made made, String description) {
+        this.program = made.program();
         this.description = description;
+        this.storeFile = made.file();
+        this.storeKey = made.key();
+        cl_program program = this.program;
         Map<String, cl_kernel> ks = kernels;
         this.handle = Leaks.register(this, description, () -> {
             ks.values().forEach(CL::clReleaseKernel);
@@ -35,8 +42,21 @@ final class Program implements AutoCloseable {
      */
     static Program build(cl_context context, cl_device_id device, String deviceName, String family, String source,
                          String options) {
-        cl_program p = BinaryCache.build(context, device, deviceName, family, source, options);
-        return new Program(p, "program " + family + " [" + options + "] on " + deviceName);
+        BinaryCache.Made made = BinaryCache.build(context, device, deviceName, family, source, options);
+        return new Program(made, "program " + family + " [" + options + "] on " + deviceName);
+    }
+
+    /**
+     * Stores this program's binary in the {@link BinaryCache} when it was compiled from source and not
+     * stored yet; called when the program closes and after a warmup, so that the binary holds what the
+     * driver compiled at its launches too. Needs no lock: the driver's program queries are thread-safe.
+     */
+    synchronized void store() {
+        if (storeFile != null && !handle.isClosed()) {
+            Path file = storeFile;
+            storeFile = null;
+            BinaryCache.store(program, file, storeKey);
+        }
     }
 
     static String buildLog(cl_program p, cl_device_id device) {
@@ -66,9 +86,14 @@ final class Program implements AutoCloseable {
         });
     }
 
+    /** Stores the binary (see {@link #store()}), then releases the kernels and the program. */
     @Override
     public void close() {
-        handle.close();
+        try {
+            store();
+        } finally {
+            handle.close();
+        }
     }
 
     @Override
