@@ -21,6 +21,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -100,6 +102,8 @@ final class BinaryCache {
     static final AtomicInteger REJECTED = new AtomicInteger();
     /** Nanoseconds spent making programs (loading or compiling, with the cache's own work), for the start-up benchmark. */
     static final AtomicLong BUILD_NANOS = new AtomicLong();
+    /** The device part of keys ({@link #key}), per device: the driver's strings do not change while it is loaded. */
+    private static final Map<cl_device_id, String> DEVICE_KEYS = new ConcurrentHashMap<>();
     /** Nanoseconds spent storing programs (the driver's binary and the write), for the start-up benchmark. */
     static final AtomicLong STORE_NANOS = new AtomicLong();
     /** Entries deleted by pruning, for tests. */
@@ -142,26 +146,27 @@ final class BinaryCache {
     /**
      * The program for {@code source} and {@code options} on {@code device}: loaded from the cache when
      * a good entry exists, else compiled from source (to be stored by {@link #store} once it has run).
+     * {@code sourceHash} is {@link #hash} of the source's UTF-8 bytes (its caller keeps it).
      *
      * @throws BuildException when the source does not compile
      */
     static Made build(cl_context context, cl_device_id device, String deviceName, String family,
-                      String source, String options) {
+                      String source, String sourceHash, String options) {
         long t0 = System.nanoTime();
         try {
-            return buildTimed(context, device, deviceName, family, source, options);
+            return buildTimed(context, device, deviceName, family, source, sourceHash, options);
         } finally {
             BUILD_NANOS.addAndGet(System.nanoTime() - t0);
         }
     }
 
     private static Made buildTimed(cl_context context, cl_device_id device, String deviceName, String family,
-                                   String source, String options) {
+                                   String source, String sourceHash, String options) {
         Path dir = programFolder();
         if (dir == null) {
             return new Made(fromSource(context, device, deviceName, family, source, options), null, null);
         }
-        String key = key(device, source, options);
+        String key = key(device, sourceHash, options);
         Path file = entryFile(dir, key);
         byte[] binary = read(file, key);
         if (binary != null) {
@@ -177,16 +182,16 @@ final class BinaryCache {
     }
 
     /**
-     * Whether the cache holds an entry for {@code source} and {@code options} on {@code device}
-     * (without reading it; marked used): such a program was compiled on this device, driver and
-     * source before.
+     * Whether the cache holds an entry for the source of {@code sourceHash} and {@code options} on
+     * {@code device} (without reading it; marked used): such a program was compiled on this device,
+     * driver and source before.
      */
-    static boolean has(cl_device_id device, String source, String options) {
+    static boolean has(cl_device_id device, String sourceHash, String options) {
         Path dir = programFolder();
         if (dir == null) {
             return false;
         }
-        Path file = entryFile(dir, key(device, source, options));
+        Path file = entryFile(dir, key(device, sourceHash, options));
         if (!Files.isRegularFile(file)) {
             return false;
         }
@@ -232,7 +237,14 @@ final class BinaryCache {
     }
 
     /** The key text of one program on one device: everything a binary depends on. */
-    static String key(cl_device_id device, String source, String options) {
+    static String key(cl_device_id device, String sourceHash, String options) {
+        return DEVICE_KEYS.computeIfAbsent(device, BinaryCache::deviceKey)
+                + "source: " + sourceHash + "\n"
+                + "options: " + options + "\n";
+    }
+
+    /** The device's part of a key, read once per device and JVM. */
+    private static String deviceKey(cl_device_id device) {
         cl_platform_id[] platform = new cl_platform_id[1];
         String platformVersion = "";
         if (CL.clGetDeviceInfo(device, CL.CL_DEVICE_PLATFORM, Sizeof.cl_platform_id, Pointer.to(platform), null)
@@ -244,9 +256,7 @@ final class BinaryCache {
                 + "vendor: " + Discovery.deviceString(device, CL.CL_DEVICE_VENDOR) + "\n"
                 + "driver: " + Discovery.deviceString(device, CL.CL_DRIVER_VERSION) + "\n"
                 + "opencl: " + Discovery.deviceString(device, CL.CL_DEVICE_VERSION) + "\n"
-                + "platform: " + platformVersion + "\n"
-                + "source: " + hash(source.getBytes(StandardCharsets.UTF_8)) + "\n"
-                + "options: " + options + "\n";
+                + "platform: " + platformVersion + "\n";
     }
 
     /** The stored binary of a good entry for {@code key}; null when there is none or it is unusable (then deleted). */

@@ -59,8 +59,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     private final int elementwiseGroup;
     private final int softmaxGroup;
     private final Map<String, Program> programs = new ConcurrentHashMap<>();
-    /** The program text of each list of files, made once. */
-    private final Map<String, String> sourceTexts = new ConcurrentHashMap<>();
+    /** The program text of each list of files and its {@link BinaryCache#hash}, made once. */
+    private final Map<String, String[]> sourceTexts = new ConcurrentHashMap<>();
     private final Object launchLock = new Object();
     private final cl_mem noSlopes;
     private final boolean splitRows;
@@ -98,7 +98,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         OpenClBackend b = new OpenClBackend(device, sources, precision, requested, fallbacks);
         try {
             String check = activationOptions(Activation.SIGMOID, false);
-            if (!BinaryCache.has(device.id(), b.source(ACTIVATIONS), b.baseOptions + " " + check)) {
+            if (!BinaryCache.has(device.id(), b.source(ACTIVATIONS)[1], b.baseOptions + " " + check)) {
                 b.program(ACTIVATIONS, check);
             }
             return b;
@@ -210,13 +210,18 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         checkOpen();
         String all = baseOptions + " " + options;
         String name = String.join("+", files);
-        return programs.computeIfAbsent(name + " " + all,
-                k -> Program.build(context, device.id(), deviceName, name, source(files), all));
+        return programs.computeIfAbsent(name + " " + all, k -> {
+            String[] source = source(files);
+            return Program.build(context, device.id(), deviceName, name, source[0], source[1], all);
+        });
     }
 
-    /** The program text made of {@code files}, read once per backend. */
-    private String source(String... files) {
-        return sourceTexts.computeIfAbsent(String.join("+", files), k -> sources.program(files));
+    /** The program text made of {@code files} and its hash, made once per backend. */
+    private String[] source(String... files) {
+        return sourceTexts.computeIfAbsent(String.join("+", files), k -> {
+            String text = sources.program(files);
+            return new String[] {text, BinaryCache.hash(text.getBytes(java.nio.charset.StandardCharsets.UTF_8))};
+        });
     }
 
     /** The programs built so far. */

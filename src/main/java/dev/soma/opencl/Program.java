@@ -41,8 +41,8 @@ final class Program implements AutoCloseable {
      * binary of it is there; a failure carries the device, options and full log.
      */
     static Program build(cl_context context, cl_device_id device, String deviceName, String family, String source,
-                         String options) {
-        BinaryCache.Made made = BinaryCache.build(context, device, deviceName, family, source, options);
+                         String sourceHash, String options) {
+        BinaryCache.Made made = BinaryCache.build(context, device, deviceName, family, source, sourceHash, options);
         return new Program(made, "program " + family + " [" + options + "] on " + deviceName);
     }
 

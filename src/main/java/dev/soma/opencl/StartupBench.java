@@ -16,7 +16,8 @@ import java.util.Locale;
  * (the launcher's clock, {@code -Dsoma.launchNanos}, epoch nanoseconds) to the first result, split
  * into phases, printed as one line of {@code name=milliseconds}.
  *
- * <p>Modes: {@code floor} (load the native library, list the platforms, stop), {@code activation}
+ * <p>Modes: {@code floor} (load the native library, list the platforms, stop), {@code train}
+ * (activation, then dense: for recording a class-data archive), {@code activation}
  * (GELU of 1M floats from a host array), {@code dense} (a 64 × 1024 → 1024 GELU dense layer with
  * bias, weights out × in). Phases: jvm (to {@code main}), native (JOCL and the OpenCL loader),
  * discovery (platforms and devices), open (context and queue), build (every program made, loaded
@@ -35,6 +36,11 @@ public final class StartupBench {
         long mainNanos = epochNanos();
         long launch = Long.parseLong(System.getProperty("soma.launchNanos", Long.toString(mainNanos)));
         String mode = args.length > 0 ? args[0] : "activation";
+        if (mode.equals("train")) { // both, one after the other: a class-data archive's training run
+            main(new String[] {"activation"});
+            main(new String[] {"dense"});
+            return;
+        }
         long t = System.nanoTime();
         try {
             Class.forName("org.jocl.CL", true, StartupBench.class.getClassLoader());
