@@ -9,11 +9,22 @@ import org.jocl.cl_kernel;
 import org.jocl.cl_program;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** One built program and its kernels, owned by the backend that built it; closed once. */
 final class Program implements AutoCloseable {
+
+    /**
+     * Programs compiled from source and not stored yet, weakly held (a leaked backend's programs are
+     * still released by {@link Leaks}); a shutdown hook stores them when the JVM exits with their
+     * backend still open, so that a process that never closes its backend leaves them in the cache too.
+     */
+    private static final Map<Program, Boolean> UNSTORED = Collections.synchronizedMap(new WeakHashMap<>());
 
     private final cl_program program;
     private final String description;
@@ -28,6 +39,10 @@ final class Program implements AutoCloseable {
         this.description = description;
         this.storeFile = made.file();
         this.storeKey = made.key();
+        if (storeFile != null) {
+            ExitStore.register();
+            UNSTORED.put(this, Boolean.TRUE);
+        }
         cl_program program = this.program;
         Map<String, cl_kernel> ks = kernels;
         this.handle = Leaks.register(this, description, () -> {
@@ -52,6 +67,7 @@ final class Program implements AutoCloseable {
      * driver compiled at its launches too. Needs no lock: the driver's program queries are thread-safe.
      */
     synchronized void store() {
+        UNSTORED.remove(this);
         if (storeFile != null && !handle.isClosed()) {
             Path file = storeFile;
             storeFile = null;
@@ -86,9 +102,9 @@ final class Program implements AutoCloseable {
         });
     }
 
-    /** Stores the binary (see {@link #store()}), then releases the kernels and the program. */
+    /** Stores the binary (see {@link #store()}), then releases the kernels and the program (never while storing). */
     @Override
-    public void close() {
+    public synchronized void close() {
         try {
             store();
         } finally {
@@ -99,5 +115,31 @@ final class Program implements AutoCloseable {
     @Override
     public String toString() {
         return description;
+    }
+
+    /** The shutdown hook that stores the programs still unstored, registered once, on the first one. */
+    private static final class ExitStore {
+        static {
+            Thread hook = new Thread(ExitStore::storeAll, "soma-store-programs");
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+
+        static void register() {
+            // loading this class registered the hook
+        }
+
+        private static void storeAll() {
+            List<Program> left;
+            synchronized (UNSTORED) {
+                left = new ArrayList<>(UNSTORED.keySet());
+            }
+            for (Program p : left) {
+                try {
+                    p.store();
+                } catch (RuntimeException | LinkageError e) {
+                    // the JVM is exiting: a program not stored is compiled again next time
+                }
+            }
+        }
     }
 }

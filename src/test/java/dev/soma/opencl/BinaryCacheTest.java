@@ -230,6 +230,40 @@ class BinaryCacheTest {
         assertEquals(3, entries().size(), "tanh stored at close: " + entries());
     }
 
+    /** Run in a child JVM: GELU on the device named by args[0], then exit with the backend still open. */
+    public static final class ExitWithoutClose {
+        public static void main(String[] args) {
+            Backend b = dev.soma.Soma.open(args[0]);
+            System.out.println("RESULT " + b.forward(Activation.GELU, new float[] {1f})[0]);
+            // no close: the shutdown hook stores what was compiled
+        }
+    }
+
+    /** A process that never closes its backend still leaves its compiled programs in the cache (at exit). */
+    @Test
+    void aProcessExitingWithItsBackendOpenStillStores() throws Exception {
+        String sel = device();
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-D" + BinaryCache.PROPERTY + "=" + dir, "-cp", System.getProperty("java.class.path"),
+                ExitWithoutClose.class.getName(), sel);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "child JVM did not finish");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("RESULT 0.841"), out); // gelu(1) = 0.8413
+        List<Path> files = entries();
+        assertEquals(2, files.size(), "the check and gelu, stored at exit: " + files);
+        for (Path f : files) {
+            byte[] data = Files.readAllBytes(f);
+            assertNotNull(BinaryCache.parse(data, keyOf(data)), f + " is a complete entry");
+        }
+        int bin0 = BinaryCache.BINARY_LOADS.get();
+        int src0 = BinaryCache.SOURCE_BUILDS.get();
+        gelu(sel);
+        assertEquals(1, BinaryCache.BINARY_LOADS.get() - bin0, "this process loads what the child stored");
+        assertEquals(0, BinaryCache.SOURCE_BUILDS.get() - src0);
+    }
+
     /** A loaded entry is marked used (its time), so that pruning keeps what is in use. */
     @Test
     void loadingAnEntryMarksItUsed() throws IOException {
