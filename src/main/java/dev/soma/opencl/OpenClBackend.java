@@ -59,8 +59,10 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     private final int elementwiseGroup;
     private final int softmaxGroup;
     private final Map<String, Program> programs = new ConcurrentHashMap<>();
-    /** The program text of each list of files and its {@link BinaryCache#hash}, made once. */
+    /** The program text of each list of files ("a.cl+b.cl") and its {@link BinaryCache#hash}, made once. */
     private final Map<String, String[]> sourceTexts = new ConcurrentHashMap<>();
+    /** The text of each kernel file, read once (programs share the prelude and activations.cl). */
+    private final Map<String, String> fileTexts = new ConcurrentHashMap<>();
     private final Object launchLock = new Object();
     private final cl_mem noSlopes;
     private final boolean splitRows;
@@ -219,7 +221,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     /** The program text made of {@code files} and its hash, made once per backend. */
     private String[] source(String... files) {
         return sourceTexts.computeIfAbsent(String.join("+", files), k -> {
-            String text = sources.program(files);
+            KernelSources once = file -> fileTexts.computeIfAbsent(file, sources::load);
+            String text = once.program(files);
             return new String[] {text, BinaryCache.hash(text.getBytes(java.nio.charset.StandardCharsets.UTF_8))};
         });
     }
