@@ -39,16 +39,16 @@ final class Program implements AutoCloseable {
         this.description = description;
         this.storeFile = made.file();
         this.storeKey = made.key();
-        if (storeFile != null) {
-            ExitStore.register();
-            UNSTORED.put(this, Boolean.TRUE);
-        }
         cl_program program = this.program;
         Map<String, cl_kernel> ks = kernels;
         this.handle = Leaks.register(this, description, () -> {
             ks.values().forEach(CL::clReleaseKernel);
             CL.clReleaseProgram(program);
         });
+        if (storeFile != null) {
+            ExitStore.register();
+            UNSTORED.put(this, Boolean.TRUE);
+        }
     }
 
     /**
@@ -64,7 +64,8 @@ final class Program implements AutoCloseable {
     /**
      * Stores this program's binary in the {@link BinaryCache} when it was compiled from source and not
      * stored yet; called when the program closes and after a warmup, so that the binary holds what the
-     * driver compiled at its launches too. Needs no lock: the driver's program queries are thread-safe.
+     * driver compiled at its launches too. Synchronized with {@link #close()}: the program is never
+     * released while its binary is read.
      */
     synchronized void store() {
         UNSTORED.remove(this);
