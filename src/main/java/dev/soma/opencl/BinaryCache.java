@@ -29,7 +29,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import java.util.zip.Adler32;
 import java.util.zip.CRC32;
-import java.util.zip.CRC32C;
 
 /**
  * Compiled program binaries on disk, so that a later process loads a program instead of compiling
@@ -49,8 +48,8 @@ import java.util.zip.CRC32C;
  * starting at once never read a half-written entry. Trouble with the folder itself (read-only,
  * missing) only costs the cache: programs are then built from source as without it.
  *
- * <p>Hashes and checksums are CRC-32, CRC-32C and Adler-32 of {@code java.util.zip}, which the JVM
- * computes natively even before its compilers have started: they guard against accidents (a torn or
+ * <p>Hashes and checksums are CRC-32 and Adler-32 of {@code java.util.zip}, which zlib computes
+ * natively even before the JVM's compilers have started: they guard against accidents (a torn or
  * damaged file, an edited kernel source), not against someone who can write the user's own cache
  * folder. SHA-256 cost a start-up more than the whole load of a cached program (the security
  * providers' start and an interpreted digest of the source and the entry).
@@ -84,7 +83,7 @@ final class BinaryCache {
     static final int DEFAULT_MAX_MEGABYTES = 512;
 
     private static final byte[] MAGIC = "SOMAPRG2".getBytes(StandardCharsets.US_ASCII);
-    /** The checksum at the end of an entry: CRC-32C and CRC-32 of everything before it. */
+    /** The checksum at the end of an entry: CRC-32 and Adler-32 of everything before it. */
     private static final int DIGEST_BYTES = 8;
     private static final String FORMAT = "soma program cache v2";
     private static final String ENTRY_SUFFIX = ".bin";
@@ -408,28 +407,26 @@ final class BinaryCache {
         return new String(bytes, 0, len, StandardCharsets.UTF_8).strip();
     }
 
-    /** CRC-32C in the high half, CRC-32 in the low half, of {@code data[0, length)}. */
+    /** CRC-32 in the high half, Adler-32 in the low half, of {@code data[0, length)}. */
     static long checksum(byte[] data, int length) {
-        CRC32C c = new CRC32C();
+        CRC32 c = new CRC32();
         c.update(data, 0, length);
-        CRC32 d = new CRC32();
+        Adler32 d = new Adler32();
         d.update(data, 0, length);
         return c.getValue() << 32 | d.getValue();
     }
 
     /**
-     * 32 hex digits naming {@code data}: its length, CRC-32, CRC-32C and Adler-32 (independent
-     * checks, computed natively); for file names and the source's identity in a key.
+     * 24 hex digits naming {@code data}: its length, CRC-32 and Adler-32 (independent checks, both
+     * computed natively by zlib); for file names and the source's identity in a key.
      */
     static String hash(byte[] data) {
         CRC32 a = new CRC32();
         a.update(data);
-        CRC32C b = new CRC32C();
+        Adler32 b = new Adler32();
         b.update(data);
-        Adler32 c = new Adler32();
-        c.update(data);
-        StringBuilder sb = new StringBuilder(32);
-        for (long v : new long[] {data.length & 0xffffffffL, a.getValue(), b.getValue(), c.getValue()}) {
+        StringBuilder sb = new StringBuilder(24);
+        for (long v : new long[] {data.length & 0xffffffffL, a.getValue(), b.getValue()}) {
             String h = Long.toHexString(v);
             sb.append("00000000", h.length(), 8).append(h);
         }
