@@ -67,6 +67,9 @@ final class ClWarmup {
             }
         }
         runAll(jobs);
+        be.finish();
+        // store now (they have run: their binaries hold what the driver compiled at launch), in parallel
+        runAll(be.builtPrograms().stream().map(p -> (Runnable) p::store).toList());
         Path folder = BinaryCache.folder();
         return new Warmup(programCount.getAsInt(), BinaryCache.SOURCE_BUILDS.get() - compiled0,
                 BinaryCache.BINARY_LOADS.get() - loaded0, folder == null ? "off" : folder.toString(),

@@ -59,6 +59,10 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     private final int elementwiseGroup;
     private final int softmaxGroup;
     private final Map<String, Program> programs = new ConcurrentHashMap<>();
+    /** The program text of each list of files ("a.cl+b.cl") and its {@link BinaryCache#hash}, made once. */
+    private final Map<String, String[]> sourceTexts = new ConcurrentHashMap<>();
+    /** The text of each kernel file, read once (programs share the prelude and activations.cl). */
+    private final Map<String, String> fileTexts = new ConcurrentHashMap<>();
     private final Object launchLock = new Object();
     private final cl_mem noSlopes;
     private final boolean splitRows;
@@ -80,10 +84,13 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     private volatile String tuningOrigin;
 
     /**
-     * Opens {@code device} and builds a first program, so that a device whose compiler cannot build
-     * soma's kernels is found out here (and skipped by automatic selection) rather than later.
+     * Opens {@code device}. Programs are built when an operation first needs them; the one exception
+     * is a check that the device's compiler builds soma's kernels (one small program), so that a
+     * device that cannot is found out here (and skipped by automatic selection) rather than later. The
+     * check is made once per device, driver and kernel source: when the {@link BinaryCache} holds that
+     * program, it compiled here before and nothing is built (with the cache off, every open checks).
      *
-     * @throws OpenClException when the context, queue or first program cannot be made
+     * @throws OpenClException when the context or queue cannot be made, or the check fails
      */
     public static OpenClBackend open(Discovery.Device device, KernelSources sources, Precision precision,
                                      String requested, List<String> fallbacks) {
@@ -92,9 +99,13 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
                     "precision exact needs double precision (cl_khr_fp64), which " + device.info().name()
                     + " lacks; use precision fast there");
         }
+        BinaryCache.checkSettings();
         OpenClBackend b = new OpenClBackend(device, sources, precision, requested, fallbacks);
         try {
-            b.program(ACTIVATIONS, activationOptions(Activation.SIGMOID, false));
+            String check = activationOptions(Activation.SIGMOID, false);
+            if (!BinaryCache.has(device.id(), b.source(ACTIVATIONS)[1], b.baseOptions + " " + check)) {
+                b.program(ACTIVATIONS, check);
+            }
             return b;
         } catch (RuntimeException e) {
             b.close();
@@ -250,8 +261,24 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         String all = baseOptions + " " + options
                 + (items > 1 && files.length == 1 && files[0].equals(ACTIVATIONS) ? " -DSOMA_ITEMS=" + items : "");
         String name = String.join("+", files);
-        return programs.computeIfAbsent(name + " " + all,
-                k -> Program.build(context, device.id(), deviceName, name, sources.program(files), all));
+        return programs.computeIfAbsent(name + " " + all, k -> {
+            String[] source = source(files);
+            return Program.build(context, device.id(), deviceName, name, source[0], source[1], all);
+        });
+    }
+
+    /** The program text made of {@code files} and its hash, made once per backend. */
+    private String[] source(String... files) {
+        return sourceTexts.computeIfAbsent(String.join("+", files), k -> {
+            KernelSources once = file -> fileTexts.computeIfAbsent(file, sources::load);
+            String text = once.program(files);
+            return new String[] {text, BinaryCache.hash(text.getBytes(java.nio.charset.StandardCharsets.UTF_8))};
+        });
+    }
+
+    /** The programs built so far. */
+    List<Program> builtPrograms() {
+        return List.copyOf(programs.values());
     }
 
     /** The files and full build options of every program built so far (for tests). */

@@ -16,12 +16,16 @@ import java.util.Locale;
  * (the launcher's clock, {@code -Dsoma.launchNanos}, epoch nanoseconds) to the first result, split
  * into phases, printed as one line of {@code name=milliseconds}.
  *
- * <p>Modes: {@code floor} (load the native library, list the platforms, stop), {@code activation}
+ * <p>Modes: {@code floor} (load the native library, list the platforms, stop), {@code train}
+ * (activation, then dense: for recording a class-data archive), {@code activation}
  * (GELU of 1M floats from a host array), {@code dense} (a 64 × 1024 → 1024 GELU dense layer with
  * bias, weights out × in). Phases: jvm (to {@code main}), native (JOCL and the OpenCL loader),
  * discovery (platforms and devices), open (context and queue), build (every program made, loaded
- * or compiled, {@link BinaryCache#BUILD_NANOS}), launch (the first call less its build and less the
- * compute time), compute (the same call again, warm), total (launch to the first result).
+ * or compiled, {@link BinaryCache#BUILD_NANOS}), input (making the inputs: host arrays, for the
+ * dense layer also their upload), launch (the first call less its build and less the compute time),
+ * compute (the same call again, warm), other (the rest: class loading between the phases, clocks),
+ * total (launch to the first result); then, after the total, store (closing the backend stores the
+ * programs compiled from source, {@link BinaryCache#STORE_NANOS}; 0 when all were loaded).
  */
 public final class StartupBench {
 
@@ -32,6 +36,11 @@ public final class StartupBench {
         long mainNanos = epochNanos();
         long launch = Long.parseLong(System.getProperty("soma.launchNanos", Long.toString(mainNanos)));
         String mode = args.length > 0 ? args[0] : "activation";
+        if (mode.equals("train")) { // both, one after the other: a class-data archive's training run
+            main(new String[] {"activation"});
+            main(new String[] {"dense"});
+            return;
+        }
         long t = System.nanoTime();
         try {
             Class.forName("org.jocl.CL", true, StartupBench.class.getClassLoader());
@@ -55,11 +64,13 @@ public final class StartupBench {
         }
         String selector = System.getProperty("soma.device", devices.get(0));
         long build0 = BinaryCache.BUILD_NANOS.get();
+        long store0;
         long tOpen0 = System.nanoTime();
         try (Backend b = Soma.open(selector, Precision.FAST)) {
             long tOpen = System.nanoTime();
             long openBuild = BinaryCache.BUILD_NANOS.get() - build0;
-            long firstStart = System.nanoTime();
+            long inputStart = System.nanoTime();
+            long firstStart;
             long firstEnd;
             long computeStart;
             long computeEnd;
@@ -107,16 +118,19 @@ public final class StartupBench {
             long compute = computeEnd - computeStart;
             put(out, "open", (tOpen - tOpen0 - openBuild) / 1e6);
             put(out, "build", (openBuild + opBuild) / 1e6);
+            put(out, "input", (firstStart - inputStart) / 1e6);
             put(out, "launch", (firstEnd - firstStart - opBuild - compute) / 1e6);
             put(out, "compute", compute / 1e6);
             put(out, "other", 0); // filled below
             double total = (done - launch) / 1e6;
             double parts = (mainNanos - launch) / 1e6 + (tDiscovery - t) / 1e6 + (tOpen - tOpen0) / 1e6
-                    + (firstEnd - firstStart) / 1e6;
+                    + (firstEnd - inputStart) / 1e6;
             out.replace(out.indexOf("other=0.0"), out.indexOf("other=0.0") + "other=0.0".length(),
                     String.format(Locale.ROOT, "other=%.1f", total - parts));
             put(out, "total", total);
+            store0 = BinaryCache.STORE_NANOS.get();
         }
+        put(out, "store", (BinaryCache.STORE_NANOS.get() - store0) / 1e6);
         System.out.println(out);
     }
 

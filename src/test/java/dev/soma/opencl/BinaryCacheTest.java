@@ -65,7 +65,10 @@ class BinaryCacheTest {
         return x;
     }
 
-    /** GELU forward through a fresh backend on {@code selector} (opening it builds the sigmoid program). */
+    /**
+     * GELU forward through a fresh backend on {@code selector} (opening it builds the sigmoid program
+     * unless the cache holds it: the device check); closing it stores what was compiled.
+     */
     private static float[] gelu(String selector) {
         try (Backend b = Backends.openCl(selector)) {
             return b.forward(Activation.GELU, input());
@@ -78,7 +81,7 @@ class BinaryCacheTest {
             return List.of();
         }
         try (Stream<Path> s = Files.list(programs)) {
-            return s.sorted().toList();
+            return s.filter(f -> !f.getFileName().toString().equals(BinaryCache.PRUNE_MARK)).sorted().toList();
         }
     }
 
@@ -98,19 +101,19 @@ class BinaryCacheTest {
         int src0 = BinaryCache.SOURCE_BUILDS.get();
         int bin0 = BinaryCache.BINARY_LOADS.get();
         float[] first = gelu(sel);
-        assertEquals(2, BinaryCache.SOURCE_BUILDS.get() - src0, "cold: sigmoid (at open) and gelu from source");
+        assertEquals(2, BinaryCache.SOURCE_BUILDS.get() - src0, "cold: sigmoid (the check at open) and gelu from source");
         assertEquals(0, BinaryCache.BINARY_LOADS.get() - bin0);
         assertEquals(2, entries().size(), "one entry per program: " + entries());
 
         float[] second = gelu(sel);
         assertEquals(2, BinaryCache.SOURCE_BUILDS.get() - src0, "warm: nothing compiled from source");
-        assertEquals(2, BinaryCache.BINARY_LOADS.get() - bin0, "warm: both programs loaded");
+        assertEquals(1, BinaryCache.BINARY_LOADS.get() - bin0, "warm: gelu loaded, the check found in the cache");
         assertArrayEquals(first, second, "a cached binary computes bit for bit what the source build did");
 
         System.setProperty(BinaryCache.PROPERTY, "none");
         float[] uncached = gelu(sel);
-        assertEquals(4, BinaryCache.SOURCE_BUILDS.get() - src0, "none: compiled from source again");
-        assertEquals(2, BinaryCache.BINARY_LOADS.get() - bin0, "none: nothing loaded");
+        assertEquals(4, BinaryCache.SOURCE_BUILDS.get() - src0, "none: check and gelu compiled from source again");
+        assertEquals(1, BinaryCache.BINARY_LOADS.get() - bin0, "none: nothing loaded");
         assertArrayEquals(uncached, second);
         assertEquals(2, entries().size(), "none writes nothing");
     }
@@ -181,8 +184,123 @@ class BinaryCacheTest {
             assertNotNull(BinaryCache.parse(data, keyOf(data)), f + " is a complete entry");
         }
         int bin0 = BinaryCache.BINARY_LOADS.get();
+        int src0 = BinaryCache.SOURCE_BUILDS.get();
         gelu(sel);
-        assertEquals(2, BinaryCache.BINARY_LOADS.get() - bin0, "both entries load");
+        assertEquals(1, BinaryCache.BINARY_LOADS.get() - bin0, "gelu's entry loads (the check's entry is found, not loaded)");
+        assertEquals(0, BinaryCache.SOURCE_BUILDS.get() - src0);
+        try (Backend b = Backends.openCl(sel)) {
+            assertEquals(1, b.forward(Activation.SIGMOID, new float[] {40f})[0]);
+        }
+        assertEquals(2, BinaryCache.BINARY_LOADS.get() - bin0, "the check's entry loads too");
+    }
+
+    /**
+     * Lazy building (issue 6): with the device check in the cache, opening a backend builds nothing,
+     * and each operation builds only its own program; a compiled program is stored when its backend
+     * closes (after it ran), not when it was built.
+     */
+    @Test
+    void onlyTheProgramsAnApplicationUsesAreBuiltAndStoredAfterTheyRan() throws IOException {
+        String sel = device();
+        int src0 = BinaryCache.SOURCE_BUILDS.get();
+        try (Backend b = Backends.openCl(sel)) {
+            assertEquals(1, BinaryCache.SOURCE_BUILDS.get() - src0, "cold open: the device check only");
+            assertEquals(1, ((OpenClBackend) b).builtPrograms().size());
+            b.forward(Activation.RELU, new float[] {-1f, 1f});
+            assertEquals(2, BinaryCache.SOURCE_BUILDS.get() - src0, "relu built on first use");
+            assertEquals(List.of(), entries(), "nothing stored while the programs may still run");
+        }
+        assertEquals(2, entries().size(), "both stored at close: " + entries());
+
+        int built0 = BinaryCache.SOURCE_BUILDS.get() + BinaryCache.BINARY_LOADS.get();
+        try (Backend b = Backends.openCl(sel)) {
+            OpenClBackend cl = (OpenClBackend) b;
+            assertEquals(built0, BinaryCache.SOURCE_BUILDS.get() + BinaryCache.BINARY_LOADS.get(),
+                    "warm open builds and loads nothing");
+            assertEquals(List.of(), cl.builtPrograms(), "no program made at open");
+            float[] y = b.forward(Activation.TANH, new float[] {0f, 2f});
+            assertEquals(0f, y[0]);
+            assertEquals(Math.tanh(2), y[1], 1e-6, "tanh(2): float rounding");
+            assertEquals(built0 + 1, BinaryCache.SOURCE_BUILDS.get() + BinaryCache.BINARY_LOADS.get(),
+                    "tanh: its own program only");
+            assertEquals(1, cl.builtPrograms().size());
+            assertTrue(cl.builtPrograms().get(0).toString().contains("-DACT=" + Activation.TANH.id() + " "),
+                    cl.builtPrograms().toString());
+        }
+        assertEquals(3, entries().size(), "tanh stored at close: " + entries());
+    }
+
+    /** Run in a child JVM: GELU on the device named by args[0], then exit with the backend still open. */
+    public static final class ExitWithoutClose {
+        public static void main(String[] args) {
+            Backend b = dev.soma.Soma.open(args[0]);
+            System.out.println("RESULT " + b.forward(Activation.GELU, new float[] {1f})[0]);
+            // no close: the shutdown hook stores what was compiled
+        }
+    }
+
+    /** A process that never closes its backend still leaves its compiled programs in the cache (at exit). */
+    @Test
+    void aProcessExitingWithItsBackendOpenStillStores() throws Exception {
+        String sel = device();
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-D" + BinaryCache.PROPERTY + "=" + dir, "-cp", System.getProperty("java.class.path"),
+                ExitWithoutClose.class.getName(), sel);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "child JVM did not finish");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("RESULT 0.841"), out); // gelu(1) = 0.8413
+        List<Path> files = entries();
+        assertEquals(2, files.size(), "the check and gelu, stored at exit: " + files);
+        for (Path f : files) {
+            byte[] data = Files.readAllBytes(f);
+            assertNotNull(BinaryCache.parse(data, keyOf(data)), f + " is a complete entry");
+        }
+        int bin0 = BinaryCache.BINARY_LOADS.get();
+        int src0 = BinaryCache.SOURCE_BUILDS.get();
+        gelu(sel);
+        assertEquals(1, BinaryCache.BINARY_LOADS.get() - bin0, "this process loads what the child stored");
+        assertEquals(0, BinaryCache.SOURCE_BUILDS.get() - src0);
+    }
+
+    /** A loaded entry is marked used (its time), so that pruning keeps what is in use. */
+    @Test
+    void loadingAnEntryMarksItUsed() throws IOException {
+        String sel = device();
+        gelu(sel);
+        long old = System.currentTimeMillis() - java.util.concurrent.TimeUnit.DAYS.toMillis(10);
+        for (Path f : entries()) {
+            Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(old));
+        }
+        gelu(sel); // loads gelu's entry; finds the check's without loading it
+        List<Long> times = new ArrayList<>();
+        for (Path f : entries()) {
+            times.add(Files.getLastModifiedTime(f).toMillis());
+        }
+        assertEquals(2, times.size());
+        assertTrue(times.stream().allMatch(t -> t > old + 1000), "both marked, gelu's loaded, the check's found: " + times);
+    }
+
+    /** Storing a program prunes the folder, at most once a day (by the mark file). */
+    @Test
+    void storingPrunesStaleEntriesOnceADay() throws IOException {
+        String sel = device();
+        Path programs = dir.resolve("programs");
+        Files.createDirectories(programs);
+        long old = System.currentTimeMillis() - java.util.concurrent.TimeUnit.DAYS.toMillis(BinaryCache.DEFAULT_MAX_AGE_DAYS + 1);
+        Path stale = programs.resolve("0123456789abcdef0123456789abcdef.bin");
+        BinaryCache.write(programs, stale, "stale key\n", new byte[] {1, 2, 3});
+        Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(old));
+        gelu(sel);
+        assertTrue(Files.notExists(stale), "pruned when the first entry was stored");
+        assertTrue(Files.exists(programs.resolve(BinaryCache.PRUNE_MARK)));
+        BinaryCache.write(programs, stale, "stale key\n", new byte[] {1, 2, 3});
+        Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(old));
+        try (Backend b = Backends.openCl(sel)) {
+            b.forward(Activation.SOFTSIGN, new float[] {1f});
+        }
+        assertTrue(Files.exists(stale), "not again within a day");
     }
 
     /** Writers racing on one entry with a reader: the reader sees no entry or a complete one, never a torn one. */
