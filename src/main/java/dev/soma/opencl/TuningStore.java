@@ -19,7 +19,7 @@ import java.util.Properties;
  * is {@code none}).
  *
  * <p>A file is named after the device (name, vendor, driver version, OpenCL version) and holds, besides
- * the parameters, the whole key: those four, the device's OpenCL C version and the SHA-256 of the
+ * the parameters, the whole key: those four, the device's OpenCL C version and the hash (length, CRC-32, Adler-32) of the
  * kernel sources the parameters were measured with ({@code prelude.cl}, {@code activations.cl},
  * {@code dense.cl}). A file whose key differs (a new driver in place, changed kernels), or that cannot
  * be parsed (corrupt, truncated, an invalid parameter), is ignored with one log line (logger
@@ -47,8 +47,7 @@ final class TuningStore {
     /** The file of device {@code d} in {@code dir}. */
     static Path file(Path dir, DeviceInfo d) {
         String id = String.join("\n", d.name(), d.vendor(), d.driverVersion(), d.version());
-        String h = BinaryCache.hex(BinaryCache.sha256(id.getBytes(StandardCharsets.UTF_8)));
-        return dir.resolve(h.substring(0, 32) + ".properties");
+        return dir.resolve(BinaryCache.hash(id.getBytes(StandardCharsets.UTF_8)) + ".properties");
     }
 
     /** The key a stored file must carry to be used on {@code d} with kernel {@code sources}. */
@@ -62,7 +61,7 @@ final class TuningStore {
         k.put("opencl-c", d.openClCVersion().strip());
         String text = sources.load("prelude.cl") + "\0" + sources.load(OpenClBackend.ACTIVATIONS) + "\0"
                 + sources.load(ClGemm.DENSE);
-        k.put("kernels-sha256", BinaryCache.hex(BinaryCache.sha256(text.getBytes(StandardCharsets.UTF_8))));
+        k.put("kernels", BinaryCache.hash(text.getBytes(StandardCharsets.UTF_8)));
         return k;
     }
 
