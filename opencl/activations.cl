@@ -277,10 +277,9 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
 #endif
 #else
     /* a = |x| (clamped to 13.4: beyond, the results are 0 or 1, or x, below the normal range), e = e^(-a^2/2)
-     * with a^2/2 = hi + lo exactly (its rounding would cost up to 90 ulp in the tail), and a rational P/Q in a
-     * fitted by scripts/fit-erf.py (its numerator carries 2^-24, e carries 2^24, so that every intermediate
-     * stays normal while the result is). A variable t = 1/(1 + q a) would save nothing and cost accuracy: its
-     * rounding moves a by 2^-24/q. */
+     * with a^2/2 = hi + lo exactly (its rounding would cost up to 90 ulp in the tail), times fitted factors
+     * (scripts/fit-erf.py) whose coefficients carry 2^-24 while e carries 2^24, so that every intermediate
+     * stays normal while the result is */
     const float ax = SOMA_FABS(v);
     const float a = ax > 13.4f ? 13.4f : ax; /* NaN stays NaN */
     const float h = 0.5f * a;
@@ -289,10 +288,13 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
 #if DERIV
     /* gelu'(x) = Phi(x) + x phi(x): for x < 0, e W(a) with W(a) = Phi(-a)/e - a/sqrt(2 pi); for x > 0,
      * 1 - e W(a) (gelu'(x) = 1 - gelu'(-x)). W has the root a0 = 0.7517915 (gelu''s root, where the two
-     * terms cancel): W = (a - a0) G(a), G = P/Q fitted (relative error 2.1e-8), a - a0 from a0 = hi + lo */
-    const float gp = fma(fma(fma(fma(-0x1.4f89b8p-31f, a, -0x1.82d108p-28f), a, -0x1.7fe1b4p-26f), a, -0x1.8038a2p-25f), a,
-            -0x1.54851ap-25f);
-    const float gq = fma(fma(fma(fma(0x1.a48812p-6f, a, 0x1.bd4ceap-3f), a, 0x1.931022p-1f), a, 0x1.64d9e2p+0f), a, 1.0f);
+     * terms cancel): W = (a - a0) G(a), G = P/Q fitted (relative error 2.1e-8; a rational in a, whose
+     * evaluation loses up to ~4 units of 2^-24 but costs less than gelu's corrected t below), a - a0 from
+     * a0 = hi + lo */
+    const float gp = fma(fma(fma(fma(-0x1.4f89b8p-31f, a, -0x1.82d108p-28f), a, -0x1.7fe1b4p-26f), a,
+            -0x1.8038a2p-25f), a, -0x1.54851ap-25f);
+    const float gq = fma(fma(fma(fma(0x1.a48812p-6f, a, 0x1.bd4ceap-3f), a, 0x1.931022p-1f), a, 0x1.64d9e2p+0f), a,
+            1.0f);
     const float d = (a - 0x1.80ead2p-1f) - -0x1.a03fd4p-27f;
     SOMA_ERF_REDUCE(hi, lo, rr, sc);
     const float w = ((d * gp) / gq) * (SOMA_ERF_EXP5(rr) * sc);
@@ -308,7 +310,9 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     const float den = fma(0x1.0f5c28p-2f, a, 1.0f);
     const float t = 1.0f / den;
     const float u = t - 0.5f; /* exact (t >= 0.22) */
-    const float rt = fma(fma(fma(fma(fma(fma(fma(fma(0x1.fa79b2p-30f, u, -0x1.58423ep-30f), u, -0x1.23cf68p-28f), u, -0x1.1deb02p-32f), u, 0x1.576f98p-27f), u, 0x1.502a44p-26f), u, 0x1.82bf40p-26f), u, 0x1.404b52p-26f), u, 0x1.977960p-27f);
+    const float rt = fma(fma(fma(fma(fma(fma(fma(fma(0x1.fa79b2p-30f, u, -0x1.58423ep-30f), u, -0x1.23cf68p-28f), u,
+            -0x1.1deb02p-32f), u, 0x1.576f98p-27f), u, 0x1.502a44p-26f), u, 0x1.82bf40p-26f), u, 0x1.404b52p-26f), u,
+            0x1.977960p-27f);
     const float y = (a * t) * rt;
     const float dl = fma(0x1.0f5c28p-2f, a, 1.0f - den); /* 1 + q a - den; 1 - den is exact */
     const float ep = fma(-t, dl, fma(-t, den, 1.0f));

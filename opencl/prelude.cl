@@ -411,8 +411,8 @@ static inline float soma_gd(float x) {
 /* erf, erfc and the normal distribution at precision fast, branch-free with one exponential and
  * one division each (scripts/fit-erf.py fits the coefficients and prints the error bounds):
  *   erfc(a) = e^(-a^2) P(a)/Q(a), a >= 0,
- * with P/Q a rational fitted over the whole range that matters (the kernels in activations.cl also
- * fit Phi(-a) = e^(-a^2/2) P/Q and gelu's root-free derivative the same way). The
+ * with P/Q a rational fitted over the whole range that matters (the kernels in activations.cl fit
+ * gelu's Phi(-a) and gelu''s root-free derivative in the same spirit). The
  * exponential: e^-(hi + lo) 2^24 for hi in [0, 104] and |lo| <= ulp(hi) (hi + lo an exact square):
  * k = round(-hi/ln2) by the 1.5*2^23 trick, r = -hi - k ln2 exact by fma for the full-precision
  * float ln2 (k ln2_hi and hi are multiples of 2^-24 or hi < ln2/2), then the low parts; 2^(k+24) is
