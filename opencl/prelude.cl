@@ -415,12 +415,13 @@ static inline float soma_gd(float x) {
  * gelu's Phi(-a) and gelu''s root-free derivative in the same spirit). The
  * exponential: e^-(hi + lo) 2^24 for hi in [0, 104] and |lo| <= ulp(hi) (hi + lo an exact square):
  * k = round(-hi/ln2) by the 1.5*2^23 trick, r = -hi - k ln2 exact by fma for the full-precision
- * float ln2 (k ln2_hi and hi are multiples of 2^-24 or hi < ln2/2), then the low parts; 2^(k+24) is
- * the scale SC (normal down to hi = 104: a product with a 2^-24-scaled polynomial stays normal as
- * long as the result is); the caller evaluates its own polynomial in R (degree 5 or 6). */
-#define SOMA_ERF_REDUCE(hi, lo, R, SC) \
+ * float ln2 (k ln2_hi and hi are multiples of 2^-24 or hi < ln2/2), then the low parts; 2^(k+S) is
+ * the scale SC: S = 24 keeps it normal down to hi = 104 (a product with a 2^-24-scaled polynomial
+ * stays normal as long as the result is), S = 0 needs hi <= 87.65 (k >= -126); the caller evaluates
+ * its own polynomial in R. */
+#define SOMA_ERF_REDUCE(hi, lo, R, SC, S) \
     float R##_kd = fma((hi), -0x1.715476p0f, 0x1.8p23f); \
-    const float SC = as_float((as_int(R##_kd) - (0x4b400000 - 151)) << 23); \
+    const float SC = as_float((as_int(R##_kd) - (0x4b400000 - 127 - (S))) << 23); \
     R##_kd = R##_kd - 0x1.8p23f; \
     const float R = fma(-R##_kd, 0x1.62e430p-1f, -(hi)) - fma(R##_kd, -0x1.05c610p-29f, (lo))
 
@@ -447,7 +448,7 @@ static inline float soma_erf(float x) {
     /* the numerator scaled by 2^-24 (SC carries 2^24) */
     const float tp = fma(fma(0x1.af4862p-27f, a, 0x1.69dbe8p-25f), a, 0x1.000e46p-24f);
     const float tq = fma(fma(fma(0x1.7c05a0p-2f, a, 0x1.46ce42p+0f), a, 0x1.d64218p+0f), a, 1.0f);
-    SOMA_ERF_REDUCE(s, 0.0f, r, sc);
+    SOMA_ERF_REDUCE(s, 0.0f, r, sc, 24);
     const float e = (tp / tq) * (SOMA_ERF_EXP6(r) * sc);
     const float big = SOMA_COPYSIGN(1.0f - e, x);
     return ax < 0.6f ? small : big;

@@ -7,11 +7,11 @@ evaluated exactly). Needs mpmath and numpy; about a minute. Run: python3 scripts
                            relative error; erf' carries 2/sqrt(pi) 2^-24 in its degree-5 polynomial
   erf x, |x| < 0.6         x + x Q(x^2), Q of degree 4, relative error
   erfc a, a in [0.6, 4]    e^(-a^2) P(a)/Q(a), degrees 2/3, absolute error (erf = 1 - erfc)
-  gelu: Phi(-a)            e^(-a^2/2) t R(t), t = 1/(1 + q a), q = 0.265, R of degree 8 in t - 1/2,
+  gelu: Phi(-a)            e^(-a^2/2) t R(t), t = 1/(1 + q a), q = 0.265, R of degree 9 in t - 1/2,
                            relative error; plus the linear fit of (M - a)(1/q + a) in t (M = phi/Phi(-a),
                            the first-order correction of t's rounding)
   gelu': W = (a - a0) G    G = P(a)/Q(a), degrees 4/4, relative error; W(a) = Phi(-a)/e^(-a^2/2) - a/sqrt(2 pi)
-The numerators of the gelu/gelu'/erfc fits are printed scaled by 2^-24, as the kernels use them.
+The numerators of the gelu'/erfc fits are printed scaled by 2^-24, as the kernels use them.
 """
 import mpmath as mp, numpy as np
 mp.mp.dps = 30
@@ -121,11 +121,11 @@ fv = np.array([float(mp.erfc(mp.mpf(x))*mp.exp(mp.mpf(x)**2)) for x in g]); sc =
 e, P, Q = ratfit_float(g, fv, sc, 2, 3)
 show("erfc a = e^(-a^2) P/Q, a in [0.6, 4]: P (times 2^-24)", e, [v*2**-24 for v in P], ' absolute')
 show("   Q", e, Q)
-q = f32(0.265); tmin = 1/(1+q*13.4)
+q = f32(0.265); tmin = 1/(1+q*13.24)
 g = grid_on(tmin, 1.0, 1500); fv = np.array([float(A((1/mp.mpf(t)-1)/q)/t) for t in g])
-m, c = fit_float(g - 0.5, fv, fv, 8)
+m, c = fit_float(g - 0.5, fv, fv, 9)
 print(f"gelu: q = {hexf(q)}, 1/q = {hexf(f32(1/q))}")
-show("gelu: R(t) in t - 1/2 (times 2^-24)", m, [v*2**-24 for v in c], ' relative')
+show("gelu: R(t) in t - 1/2", m, c, ' relative')
 ts = np.linspace(tmin, 1, 400)
 kap = np.array([float((mp.npdf(a)/mp.ncdf(-a) - a)*(1/q + a)) for a in [(1/mp.mpf(t) - 1)/q for t in ts]])
 kc = np.polyfit(ts, kap, 1)
