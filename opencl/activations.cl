@@ -358,13 +358,13 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     const float yl = fma(a, wl, yl0);
     SOMA_TWO_PROD(y, 0x1.988454p0f, zh, zl0);
     const float zl = fma(yl, 0x1.988454p0f, fma(y, -0x1.857936p-25f, zl0));
-    /* T = e^-z 2^24 (erf's exponential, opencl/prelude.cl: 2^(k+24) and the degree-6 polynomial), normal
+    /* T = e^-z 2^24 (erf's exponential, opencl/prelude.cl: 2^(k+24) and its polynomial), normal
      * while the results are; W = 2^24 (1 + e^-z) */
     SOMA_ERF_REDUCE(zh, zl, rr, sc, 24);
 #if DERIV
     /* x sigma(2u) differentiated: (n w + g t)/w^2, w = 1 + t, t = e^-z, g = 2x u'(x), n = 1 for x >= 0;
      * for x < 0 (sigma = t/w) t (w + g)/w^2. With T and W: (W + g T)/(W w), T (w + g)/(W w) */
-    const float ts = SOMA_ERF_EXP6(rr) * sc;
+    const float ts = SOMA_ERF_EXP5(rr) * sc;
     const float ww = ts + 0x1.0p24f;
     const float w = fma(ts, 0x1.0p-24f, one);
     const float xc = v < 0 ? -a : a;
