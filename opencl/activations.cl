@@ -109,8 +109,19 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
 #endif
 
 #elif ACT == SOMA_ACT_ERF
-#if DERIV
+#if DERIV && SOMA_FP64
     r = K(0x1.20dd750429b6dp0) * soma_exp_negsq(v, K(1.0));
+#elif DERIV
+    /* (2/sqrt(pi)) e^-(hi + lo), hi + lo = a^2 exactly (the rounding of a^2 would cost up to 100 ulp);
+     * |x| clamped to 10 (the result is far below the normal range there); the polynomial carries
+     * 2/sqrt(pi) 2^-24 */
+    const float ax = SOMA_FABS(v);
+    const float a = ax > 10.0f ? 10.0f : ax;
+    const float hi = a * a;
+    const float lo = fma(a, a, -hi);
+    SOMA_ERF_REDUCE(hi, lo, rr, sc, 24);
+    r = fma(fma(fma(fma(fma(0x1.3287c4p-31f, rr, 0x1.834b28p-29f), rr, 0x1.812d06p-27f), rr, 0x1.20dc32p-25f), rr,
+            0x1.20dd70p-24f), rr, 0x1.20dd76p-24f) * sc;
 #else
     r = soma_erf(v);
 #endif
@@ -269,23 +280,51 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     r = soma_fix0(K(0.5) * v * soma_erfc(-v * K(0x1.6a09e667f3bcdp-1)), v);
 #endif
 #else
-    /* u = -x/sqrt2 as hi + lo: erfc's tail would turn the rounding of u into 2u^2 ulp */
-    SOMA_TWO_PROD(-v, 0x1.6a09e6p-1f, uh, ul0);
-    const float ul = SOMA_ISINF(uh) ? 0.0f : ul0 + (-v) * 0x1.9fcef4p-27f;
+    /* a = |x| (clamped to 13.4, 13.24: beyond, the results are 0 or 1, or x, below the normal range),
+     * e = e^(-a^2/2) with a^2/2 = hi + lo exactly (its rounding would cost up to 90 ulp in the tail), times
+     * fitted factors (scripts/fit-erf.py); in gelu' their coefficients carry 2^-24 while e carries 2^24, so
+     * that every intermediate stays normal while the result is */
+    const float ax = SOMA_FABS(v);
+    const float amax = DERIV ? 13.4f : 13.24f; /* gelu: a^2/2 <= 87.65 (the unscaled exponential's range) */
+    const float a = ax > amax ? amax : ax; /* NaN stays NaN */
+    const float h = 0.5f * a;
+    const float hi = h * a;
+    const float lo = fma(h, a, -hi);
 #if DERIV
-    const float cdf = 0.5f * soma_erfc2(uh, ul, 0);
-    const float pdf = soma_exp_negsq(v, 0.5f);
-    const float rr = cdf + v * (pdf * 0x1.988454p-2f + pdf * -0x1.857936p-27f);
-    /* Phi(x) + x phi(x) cancels around its root x0 = -0.7517915: there d P(d), d = x - x0 */
-    const float d = (v - -0x1.80ead2p-1f) - 0x1.a03fd4p-27f;
-    const float near = SOMA_ROOT_POLY(d, 0x1.b9d990p-2f, 0x1.8d9a94p-2f, -0x1.2a2efap-6f, -0x1.d2fa46p-4f,
-            -0x1.e40896p-7f, 0x1.3e2f54p-6f, 0x1.297a32p-8f, -0x1.222148p-9f, -0x1.823462p-11f);
-    r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : (SOMA_FABS(d) < 0.25f ? near : rr);
+    /* gelu'(x) = Phi(x) + x phi(x): for x < 0, e W(a) with W(a) = Phi(-a)/e - a/sqrt(2 pi); for x > 0,
+     * 1 - e W(a) (gelu'(x) = 1 - gelu'(-x)). W has the root a0 = 0.7517915 (gelu''s root, where the two
+     * terms cancel): W = (a - a0) G(a), G = P/Q fitted (relative error 2.1e-8; a rational in a, whose
+     * evaluation loses up to ~4 units of 2^-24 but costs less than gelu's corrected t below), a - a0 from
+     * a0 = hi + lo */
+    const float gp = fma(fma(fma(fma(-0x1.4f89b8p-31f, a, -0x1.82d108p-28f), a, -0x1.7fe1b4p-26f), a,
+            -0x1.8038a2p-25f), a, -0x1.54851ap-25f);
+    const float gq = fma(fma(fma(fma(0x1.a48812p-6f, a, 0x1.bd4ceap-3f), a, 0x1.931022p-1f), a, 0x1.64d9e2p+0f), a,
+            1.0f);
+    const float d = (a - 0x1.80ead2p-1f) - -0x1.a03fd4p-27f;
+    SOMA_ERF_REDUCE(hi, lo, rr, sc, 24);
+    const float w = ((d * gp) / gq) * (SOMA_ERF_EXP5(rr) * sc);
+    r = v < 0 ? w : 1.0f - w;
 #else
-    /* erfc scaled by 2^24 where x < 0, so that a result down to the normal range keeps every bit */
-    const int sc = v < 0 ? 24 : 0;
-    const float down = sc ? 0x1.0p-24f : 1.0f;
-    r = soma_fix0((0.5f * v * soma_erfc2(uh, ul, sc)) * down, v);
+    /* gelu(x) = x Phi(x) = max(x, -0) - a Phi(-a): one fma, no select. a Phi(-a) = y e, y = a t R(t),
+     * t = 1/(1 + q a), R of degree 9 fitted in t - 1/2 (relative error 2e-8, q = 0.265; a polynomial in |t - 1/2|
+     * <= 1/2: its evaluation loses little). t's roundings (of 1 + q a and of the division) move a by up to
+     * 2^-23/q, which y would feel 3-fold: the residuals give t = t_true (1 - ep) exactly to first order,
+     * i.e. t belongs to a + da, da = ep (1/q + a), and a A(a) = y (1 + (M - a) da), M = phi/Phi(-a) the
+     * inverse Mills ratio; (M - a)(1/q + a) = 0.664 + 2.323 t within 7.4%, and the factor joins the
+     * exponent. e y = y + y r S(r) (S = (e^r - 1)/r) rounds once. */
+    const float den = fma(0x1.0f5c28p-2f, a, 1.0f);
+    const float t = 1.0f / den;
+    const float u = t - 0.5f; /* exact (t >= 0.22) */
+    const float rt = fma(fma(fma(fma(fma(fma(fma(fma(fma(-0x1.285930p-11f, u, 0x1.02169cp-5f), u, -0x1.59cb9cp-6f), u,
+            -0x1.241c12p-4f), u, -0x1.1ca8a6p-8f), u, 0x1.577104p-3f), u, 0x1.502a0ep-2f), u, 0x1.82bf3ep-2f), u,
+            0x1.404b52p-2f), u, 0x1.977960p-3f);
+    const float y = (a * t) * rt;
+    const float dl = fma(0x1.0f5c28p-2f, a, 1.0f - den); /* 1 + q a - den; 1 - den is exact */
+    const float ep = fma(-t, dl, fma(-t, den, 1.0f));
+    SOMA_ERF_REDUCE(hi, lo, r0, sc, 0);
+    const float rr = fma(ep, fma(0x1.2954d6p+1f, t, 0x1.53feb2p-1f), r0);
+    const float m = v < 0 ? -0.0f : v; /* keeps -0 (and +0), NaN */
+    r = fma(-fma(y * rr, SOMA_ERF_EXPM1S(rr), y), sc, m);
 #endif
 #endif
 
@@ -307,37 +346,47 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     r = soma_fix0(v * soma_sig(z), v);
 #endif
 #else
-    /* z = 2u to about 2^-40 as hi + lo (its float rounding would cost |z| ulp in sigma's tail): x^2,
-     * 0.044715x^2, 1 + that (TwoSum) and the products carried as hi + lo; |x| > 1e4 clamped (z is
-     * beyond +-1e11 there, sigma is 0 or 1) */
-    const float vc = v < -1e4f ? -1e4f : (v > 1e4f ? 1e4f : v);
-    SOMA_TWO_PROD(vc, vc, x2, ql);
+    /* z = 2u(a), a = |x| clamped to 10.3 (z = 94.4 there: sigma(-z) = e^-z / (1 + e^-z) is below the
+     * normal range, times a; beyond, the results are x or 0, 1 or 0), to about 2^-40 as hi + lo (its float
+     * rounding would cost |z| ulp in sigma's tail): a^2, 0.044715 a^2, 1 + that (TwoSum) and the products
+     * carried as hi + lo */
+    const float ax = SOMA_FABS(v);
+    const float a = ax > 10.3f ? 10.3f : ax; /* NaN stays NaN */
+    SOMA_TWO_PROD(a, a, x2, ql);
     SOMA_TWO_PROD(x2, 0x1.6e4e26p-5f, m, ml);
-    const float mlo = ml + (ql * 0x1.6e4e26p-5f + x2 * 0x1.a9003ep-30f);
+    const float mlo = fma(ql, 0x1.6e4e26p-5f, fma(x2, 0x1.a9003ep-30f, ml)); /* low parts: fma is fine */
     const float w1 = 1.0f + m;
     const float wb = w1 - 1.0f;
     const float wl = ((1.0f - (w1 - wb)) + (m - wb)) + mlo;
-    SOMA_TWO_PROD(vc, w1, y, yl0);
-    const float yl = yl0 + vc * wl;
+    SOMA_TWO_PROD(a, w1, y, yl0);
+    const float yl = fma(a, wl, yl0);
     SOMA_TWO_PROD(y, 0x1.988454p0f, zh, zl0);
-    const float zl = zl0 + (y * -0x1.857936p-25f + yl * 0x1.988454p0f);
-    /* t = e^-|z|, times 2^24 where z < 0 (ts): x t is still normal where t is not (see silu) */
-    const int neg = zh < 0;
-    const int sc = neg ? 24 : 0;
-    const float down = sc ? 0x1.0p-24f : 1.0f;
-    const float ts = soma_exp_hls(neg ? zh : -zh, neg ? zl : -zl, sc);
-    const float t = ts * down;
-    const float w = one + t;
+    const float zl = fma(yl, 0x1.988454p0f, fma(y, -0x1.857936p-25f, zl0));
+    /* T = e^-z 2^24 (erf's exponential, opencl/prelude.cl: 2^(k+24) and its polynomial), normal
+     * while the results are; W = 2^24 (1 + e^-z) */
+    SOMA_ERF_REDUCE(zh, zl, rr, sc, 24);
 #if DERIV
-    const float du = 0x1.988454p-1f * (one + 0.134145f * x2);
-    const float rr = ((neg ? ts : one) * w + 2.0f * v * du * ts) / (w * w) * down;
+    /* x sigma(2u) differentiated: (n w + g t)/w^2, w = 1 + t, t = e^-z, g = 2x u'(x), n = 1 for x >= 0;
+     * for x < 0 (sigma = t/w) t (w + g)/w^2. With T and W: (W + g T)/(W w), T (w + g)/(W w) */
+    const float ts = SOMA_ERF_EXP5(rr) * sc;
+    const float ww = ts + 0x1.0p24f;
+    const float w = fma(ts, 0x1.0p-24f, one);
+    const float xc = v < 0 ? -a : a;
+    const float g = xc * fma(0x1.b6676cp-3f, x2, 0x1.988454p0f); /* 2x sqrt(2/pi) (1 + 3 0.044715 x^2) */
+    const float rr2 = (v < 0 ? ts * (w + g) : fma(g, ts, ww)) / (ww * w);
     /* the two terms cancel around the root x0 = -0.7524614: there d P(d), d = x - x0 */
     const float d = (v - -0x1.8142a0p-1f) - 0x1.85a06cp-27f;
     const float near = SOMA_ROOT_POLY(d, 0x1.b8bacep-2f, 0x1.8cd1a2p-2f, -0x1.029616p-6f, -0x1.d2b76cp-4f,
             -0x1.104a90p-6f, 0x1.427270p-6f, 0x1.58c784p-8f, -0x1.38c118p-9f, -0x1.dff87ep-11f);
-    r = SOMA_FABS(v) > 1e4f ? (v > 0 ? one : zero) : (SOMA_FABS(d) < 0.25f ? near : rr);
+    r = SOMA_FABS(d) < 0.25f ? near : rr2;
 #else
-    r = soma_fix0(v * ((neg ? ts : one) / w) * down, v);
+    /* x sigma(2u): x >= 0: x/(1 + t); x < 0: x t/(1 + t) = x T/W; x T = xs (1 + r S(r)) with xs = x 2^(k+24)
+     * (exact) rounds once; x clamped below (-inf gives ~0) */
+    const float s1 = SOMA_ERF_EXPM1S(rr);
+    const float ww = fma(sc, fma(rr, s1, one), 0x1.0p24f);
+    const float xl = v < -10.3f ? -10.3f : v;
+    const float xs = xl * sc;
+    r = (v < 0 ? fma(xs * rr, s1, xs) : xl) / (v < 0 ? ww : ww * 0x1.0p-24f);
 #endif
 #endif
 

@@ -408,57 +408,51 @@ static inline float soma_gd(float x) {
 }
 
 
-/* erfc(u) 2^s ~ e^(-z^2-0.5625) e^((z-u)(z+u) + R/S) 2^s / u for u = hi + lo in [1.25, 10]: z = hi
- * with the low 13 bits cleared, so that z^2 (22 bits) and z^2 + 0.5625 are exact; (z-u)(z+u) =
- * (z-hi)(z+hi) - 2 hi lo; inv = 1/hi */
-static inline float soma_erfc_tail(float hi, float lo, float inv, float ratio, int s) {
-    const float z = as_float(as_int(hi) & (int) 0xffffe000);
-    const float small = ((z - hi) * (z + hi) - 2.0f * hi * lo) + ratio;
-    return soma_exp_hls(-z * z - 0.5625f, small, s) * (inv - lo * inv * inv);
+/* erf, erfc and the normal distribution at precision fast, branch-free with one exponential and
+ * one division each (scripts/fit-erf.py fits the coefficients and prints the error bounds):
+ *   erfc(a) = e^(-a^2) P(a)/Q(a), a >= 0,
+ * with P/Q a rational fitted over the whole range that matters (the kernels in activations.cl fit
+ * gelu's Phi(-a) and gelu''s root-free derivative in the same spirit). The
+ * exponential: e^-(hi + lo) 2^24 for hi in [0, 104] and |lo| <= ulp(hi) (hi + lo an exact square):
+ * k = round(-hi/ln2) by the 1.5*2^23 trick, r = -hi - k ln2 exact by fma for the full-precision
+ * float ln2 (k ln2_hi and hi are multiples of 2^-24 or hi < ln2/2), then the low parts; 2^(k+S) is
+ * the scale SC: S = 24 keeps it normal down to hi = 104 (a product with a 2^-24-scaled polynomial
+ * stays normal as long as the result is), S = 0 needs hi <= 87.65 (k >= -126); the caller evaluates
+ * its own polynomial in R. */
+#define SOMA_ERF_REDUCE(hi, lo, R, SC, S) \
+    float R##_kd = fma((hi), -0x1.715476p0f, 0x1.8p23f); \
+    const float SC = as_float((as_int(R##_kd) - (0x4b400000 - 127 - (S))) << 23); \
+    R##_kd = R##_kd - 0x1.8p23f; \
+    const float R = fma(-R##_kd, 0x1.62e430p-1f, -(hi)) - fma(R##_kd, -0x1.05c610p-29f, (lo))
+
+/* (e^r - 1)/r on |r| <= ln2/2: degree 6, relative error of 1 + r S(r) 1.5e-9 with these float coefficients */
+#define SOMA_ERF_EXPM1S(r) fma(fma(fma(fma(fma(fma(0x1.9e8e70p-13f, (r), 0x1.6d95c6p-10f), (r), 0x1.11130cp-7f), \
+        (r), 0x1.555482p-5f), (r), 0x1.555554p-3f), (r), 0x1.p-1f), (r), 1.0f)
+/* e^r = 1 + r + ... on |r| <= ln2/2: degree 6, relative error 1.8e-8 with these float coefficients */
+#define SOMA_ERF_EXP6(r) fma(fma(fma(fma(fma(fma(0x1.6ae6d2p-10f, (r), 0x1.1267e6p-7f), (r), 0x1.555824p-5f), \
+        (r), 0x1.555418p-3f), (r), 0x1.fffffcp-2f), (r), 1.0f), (r), 1.0f)
+/* degree 5, relative error 9.4e-8 (derivatives) */
+#define SOMA_ERF_EXP5(r) fma(fma(fma(fma(fma(0x1.0fa7cap-7f, (r), 0x1.573ae2p-5f), (r), 0x1.555a6ep-3f), \
+        (r), 0x1.fffdc4p-2f), (r), 0x1.fffff6p-1f), (r), 1.0f)
+
+/* erf x: |x| < 0.6: x + x Q(x^2) (Q: relative error 1.5e-8); else +-(1 - erfc |x|), erfc |x| =
+ * e^-(x^2) P/Q with P/Q fitted over |x| in [0.6, 4] (absolute error 7e-9; |x| clamped to 4, where erf
+ * rounds to 1). Both computed, then selected; NaN propagates, -0 and +-inf come out right. */
+static inline float soma_erf(float x) {
+    const float ax = SOMA_FABS(x);
+    const float a = ax > 4.0f ? 4.0f : ax; /* NaN stays NaN */
+    const float s = a * a;
+    const float q = fma(fma(fma(fma(0x1.27adc8p-8f, s, -0x1.b493d0p-6f), s, 0x1.ce11b0p-4f), s, -0x1.8126f2p-2f),
+            s, 0x1.06eba8p-3f);
+    const float small = fma(x, q, x);
+    /* the numerator scaled by 2^-24 (SC carries 2^24) */
+    const float tp = fma(fma(0x1.af4862p-27f, a, 0x1.69dbe8p-25f), a, 0x1.000e46p-24f);
+    const float tq = fma(fma(fma(0x1.7c05a0p-2f, a, 0x1.46ce42p+0f), a, 0x1.d64218p+0f), a, 1.0f);
+    SOMA_ERF_REDUCE(s, 0.0f, r, sc, 24);
+    const float e = (tp / tq) * (SOMA_ERF_EXP6(r) * sc);
+    const float big = SOMA_COPYSIGN(1.0f - e, x);
+    return ax < 0.6f ? small : big;
 }
-
-/* erf / erfc of u = hi + lo (|lo| <= ulp(hi)/2; lo = 0 for a plain float): the classes pick the
- * interval of |hi|; the interval's variable t and the rational R/S of it (both functions share it) */
-#define SOMA_ERF_SETUP(hi, lo) \
-    const float ax = SOMA_FABS(hi); \
-    const float alo = ax > 10.0f ? 0.0f : ((hi) < 0 ? -(lo) : (lo)); \
-    const int i1 = ax < 0.84375f; \
-    const int i2 = ax < 1.25f; \
-    const int i3 = ax < 0x1.6db6dcp1f; \
-    const float axt = ax > 10.0f ? 10.0f : ax; \
-    const float inv = 1.0f / axt; \
-    const float t = i1 ? ax * ax : (i2 ? (ax - 1.0f) + alo : inv * inv); \
-    const float ratio = soma_erf_ratio(t, i1, i2, i3)
-
-static inline float soma_erf2(float hi, float lo) {
-    SOMA_ERF_SETUP(hi, lo);
-    const float tail = soma_erfc_tail(axt, alo, inv, ratio, 0);
-    const float r = i2 ? 0x1.b0ac16p-1f + ratio : (ax >= 4.0f ? 1.0f : 1.0f - tail);
-    const float u = hi + lo;
-    return i1 ? (u == 0 ? hi : u + u * ratio) : SOMA_COPYSIGN(r, hi); /* keeps -0 */
-}
-
-/* erfc(hi + lo) 2^s (s = 0 or 24: the caller scales back, so that a tiny product keeps its bits) */
-static inline float soma_erfc2(float hi, float lo, int s) {
-    SOMA_ERF_SETUP(hi, lo);
-    const float tail = soma_erfc_tail(axt, alo, inv, ratio, s);
-    const float two_s = as_float((s + 127) << 23);
-    const float x = hi + lo;
-    const float y = x * ratio;
-    const float r1a = 1.0f - (x + y);
-    const float r1b = 0.5f - (y + (x - 0.5f));
-    const float r2a = (1.0f - 0x1.b0ac16p-1f) - ratio;
-    const float r2b = 1.0f + (0x1.b0ac16p-1f + ratio);
-    const float r3a = ax > 10.0f ? 0.0f : tail;
-    const float r3b = 2.0f - tail * as_float((127 - s) << 23);
-    const float r1 = x < 0.25f ? r1a : r1b;
-    const float r2 = hi >= 0 ? r2a : r2b;
-    const float r3 = hi > 0 ? r3a : r3b * two_s;
-    return i1 ? r1 * two_s : (i2 ? r2 * two_s : r3);
-}
-
-#define soma_erf(x) soma_erf2((x), 0.0f)
-#define soma_erfc(x) soma_erfc2((x), 0.0f, 0)
 
 #endif
 
