@@ -62,6 +62,14 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
 #else
     r = f;
 #endif
+#elif SOMA_P0_ONE
+    /* a = 1: f = sigma(x) and f' = sigma(x) sigma(-x) = sigma'(x), sigmoid's own float forms (one
+     * exponential, no log1p) */
+#if DERIV
+    r = soma_sigd(v);
+#else
+    r = soma_sig(v);
+#endif
 #else
     /* a*sp(-x) = a*max(-x,0) + a*log1p(e^-|x|) with the first product exact as hi + lo: its rounding
      * would cost a|x| ulp in the exponential */
