@@ -288,15 +288,15 @@ static inline double soma_exp_negsq(double x, double c) {
 #define SOMA_LN2_HI 0x1.62e4p-1f
 #define SOMA_LN2_LO 0x1.7f7d1cp-20f
 #define SOMA_REDUCE(a, kd, k, r) \
-    float kd = (a) * 0x1.715476p0f + 0x1.8p23f; \
+    float kd = fma((a), 0x1.715476p0f, 0x1.8p23f); \
     const int k = as_int(kd) - 0x4b400000; \
     kd = kd - 0x1.8p23f; \
-    const float r = ((a) - kd * SOMA_LN2_HI) - kd * SOMA_LN2_LO
+    const float r = fma(-kd, SOMA_LN2_LO, fma(-kd, SOMA_LN2_HI, (a)))
 
 /* e^r - 1 - r over r^2 for |r| <= ln2/2: Taylor to r^8 (remainder < 2^-30 relative) */
 static inline float soma_expm1_tail(float r) {
-    return 0x1.0p-1f + r * (0x1.555556p-3f + r * (0x1.555556p-5f + r * (0x1.111112p-7f
-            + r * (0x1.6c16c2p-10f + r * (0x1.a01a02p-13f + r * 0x1.a01a02p-16f)))));
+    return fma(fma(fma(fma(fma(fma(0x1.a01a02p-16f, r, 0x1.a01a02p-13f), r, 0x1.6c16c2p-10f), r, 0x1.111112p-7f),
+            r, 0x1.555556p-5f), r, 0x1.555556p-3f), r, 0x1.0p-1f);
 }
 
 /* 2^k for k in [-252, 254], as the product of two normal powers of two */
@@ -307,7 +307,7 @@ static inline float soma_expm1_tail(float r) {
 static inline float soma_exp(float x) {
     const float a = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
     SOMA_REDUCE(a, kd, k, r);
-    const float p = 1.0f + (r + r * (r * soma_expm1_tail(r)));
+    const float p = 1.0f + fma(r * r, soma_expm1_tail(r), r);
     return SOMA_SCALE(p, k);
 }
 
@@ -317,11 +317,11 @@ static inline float soma_exp(float x) {
 static inline float soma_exp_hls(float hi, float lo, int s) {
     const float x = hi + lo;
     const float a = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
-    float kd = a * 0x1.715476p0f + 0x1.8p23f;
+    float kd = fma(a, 0x1.715476p0f, 0x1.8p23f);
     const int k = as_int(kd) - 0x4b400000 + s;
     kd = kd - 0x1.8p23f;
-    const float r = ((hi - kd * SOMA_LN2_HI) - kd * SOMA_LN2_LO) + lo;
-    const float p = 1.0f + (r + r * (r * soma_expm1_tail(r)));
+    const float r = fma(-kd, SOMA_LN2_LO, fma(-kd, SOMA_LN2_HI, hi)) + lo;
+    const float p = 1.0f + fma(r * r, soma_expm1_tail(r), r);
     const float e = SOMA_SCALE(p, k); /* +inf above 89 by itself */
     return x < -104.0f ? 0.0f : e;
 }
@@ -339,9 +339,9 @@ static inline float soma_exp_hls(float hi, float lo, int s) {
 static inline float soma_expm1(float x) {
     const float a = x < -18.0f ? -18.0f : (x > 89.0f ? 89.0f : x);
     SOMA_REDUCE(a, kd, k, r);
-    const float q = r + r * (r * soma_expm1_tail(r));
+    const float q = fma(r * r, soma_expm1_tail(r), r);
     const float t = as_float((k - 1 + 127) << 23);
-    const float e = 2.0f * (t * q + (t - 0.5f));
+    const float e = 2.0f * fma(t, q, t - 0.5f);
     return k == 0 ? (x == 0 ? x : q) : e; /* -0 + +0 is +0: zeros selected */
 }
 
