@@ -77,7 +77,7 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     const float sh = v < 0 ? -v : 0.0f;
     SOMA_TWO_PROD(a, sh, ph, pl0);
     const float pl = SOMA_ISINF(ph) ? 0.0f : pl0;
-    const float f = soma_exp_hls(-ph, -(pl + a * soma_log1pu(e)), 0);
+    const float f = soma_exp_hls(-ph, -(pl + a * soma_log1pu_split(e)), 0);
 #if DERIV
     r = a * f * ((v <= 0 ? one : e) / (one + e));
 #else
@@ -367,7 +367,7 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     const float rr = s * (one + z * sm) * down;
     /* 1 + z(1 - sigma) cancels around the root z0 = -1.2784645: there d P(d), d = z - z0 */
     const float d = (z - -0x1.474974p0f) + (zl - 0x1.bdf6fap-27f);
-    const float near = SOMA_ROOT_POLY(d, 0x1.be1410p-3f, 0x1.2c5634p-3f, 0x1.353eb6p-6f, -0x1.f2d0eap-7f,
+    const float near = SOMA_ROOT_FMA(d, 0x1.be1410p-3f, 0x1.2c5634p-3f, 0x1.353eb6p-6f, -0x1.f2d0eap-7f,
             -0x1.b0f822p-8f, 0x1.09f67cp-13f, 0x1.a2a0b6p-11f, 0x1.7cc34ep-13f, -0x1.55b834p-15f);
     r = SOMA_ISINF(z) ? (z > 0 ? one : zero) : (SOMA_FABS(d) < 0.25f ? near : rr);
 #elif !SOMA_FP64
@@ -421,7 +421,7 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     const float rr = (((neg ? ms : num) * q + 4.0f * w * (one + e)) / (q * q)) * down;
     /* the two terms cancel around the root x0 = -1.1924312: there d P(d), d = x - x0 */
     const float d = (v - -0x1.31432cp0f) - -0x1.a25b08p-29f;
-    const float near = SOMA_ROOT_POLY(d, 0x1.115accp-2f, 0x1.a34a26p-3f, 0x1.574f14p-5f, -0x1.4c23bap-6f,
+    const float near = SOMA_ROOT_FMA(d, 0x1.115accp-2f, 0x1.a34a26p-3f, 0x1.574f14p-5f, -0x1.4c23bap-6f,
             -0x1.0337e2p-6f, -0x1.b7ce88p-9f, 0x1.1fb944p-10f, 0x1.f8d19ap-11f, 0x1.d65e8ep-13f);
     r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : (SOMA_FABS(d) < 0.5f ? near : rr);
 #elif SOMA_FP64
