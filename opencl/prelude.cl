@@ -368,7 +368,7 @@ static inline float soma_log(float x) {
 static inline float soma_log1pu(float x) {
     const float f = x / (x + 2.0f);
     const float s = f * f;
-    const float p = fma(fma(fma(fma(0x1.dc3c78p-4f, s, 0x1.bc6a4ap-4f), s, 0x1.24ca6p-3f), s, 0x1.9998cep-3f),
+    const float p = fma(fma(fma(fma(0x1.dc3c5p-4f, s, 0x1.bc6a54p-4f), s, 0x1.24ca6p-3f), s, 0x1.9998cep-3f),
             s, 0x1.555556p-2f);
     const float f2 = 2.0f * f;
     return fma(f2, s * p, f2);
