@@ -313,7 +313,8 @@ static inline float soma_exp(float x) {
 
 /* e^(hi + lo) 2^s for |lo| <= 2: lo joins after the reduction of hi, so the rounding of hi + lo costs
  * nothing (hi - k ln2 is exact for |hi| >= 1); s = 24 keeps a result down to 2^-150 normal (the caller
- * multiplies, then scales back by 2^-24 exactly) */
+ * multiplies, then scales back by 2^-24 exactly);
+ * lo = -0.0f (not +0) where there is none: r + -0 folds away */
 static inline float soma_exp_hls(float hi, float lo, int s) {
     const float x = hi + lo;
     const float a = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
