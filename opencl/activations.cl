@@ -62,15 +62,17 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
 #else
     r = f;
 #endif
-#elif SOMA_P0_ONE
+#else
     /* a = 1: f = sigma(x) and f' = sigma(x) sigma(-x) = sigma'(x), sigmoid's own float forms (one
-     * exponential, no log1p) */
+     * exponential, no log1p). A branch on the uniform a, not a select, so that SOMA_P0_ONE=1 folds it
+     * to this arm alone and any other build (fused dense kernels) gives the same bits for a = 1 */
+    if (p0 == 1.0f) {
 #if DERIV
-    r = soma_sigd(v);
+        return soma_sigd(v);
 #else
-    r = soma_sig(v);
+        return soma_sig(v);
 #endif
-#else
+    }
     /* a*sp(-x) = a*max(-x,0) + a*log1p(e^-|x|) with the first product exact as hi + lo: its rounding
      * would cost a|x| ulp in the exponential */
     const float e = soma_exp(-SOMA_FABS(v));
