@@ -244,10 +244,11 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     const ACC z = b * v;
     const ACC t = soma_exp(-SOMA_FABS(z));
 #else
-    /* t = e^-|bx| with bx as hi + lo: its rounding would cost |bx| ulp where bx << 0 */
+    /* t = e^-|bx| with bx as hi + lo: its rounding would cost |bx| ulp where bx << 0; t may flush below
+     * 2^-126: softplus and sigma(bx) are then below the normal range too, or t is lost beside max(x, 0) */
     SOMA_TWO_PROD(b, v, z, zl0);
     const float zl = (SOMA_P0_ONE || SOMA_ISINF(z) || SOMA_ISNAN(z)) ? 0.0f : zl0;
-    const float t = soma_exp_hls(z < 0 ? z : -z, SOMA_P0_ONE ? -0.0f : (z < 0 ? zl : -zl), 0);
+    const float t = soma_exp_neg_ftz(z < 0 ? z : -z, SOMA_P0_ONE ? -0.0f : (z < 0 ? zl : -zl));
 #endif
 #if DERIV
     r = (z >= 0 ? one : t) / (one + t); /* sigma(bx) */
@@ -260,7 +261,12 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
 #if DERIV
     r = soma_sig(-v);
 #else
+#if SOMA_FP64
     r = (v < 0 ? v : zero) - soma_log1pu(soma_exp(-SOMA_FABS(v)));
+#else
+    /* e^-|x| may flush below 2^-126: the result is then below the normal range (x > 0) or e is lost beside x */
+    r = (v < 0 ? v : zero) - soma_log1pu(soma_exp_neg_ftz(-SOMA_FABS(v), -0.0f));
+#endif
 #endif
 
 #elif ACT == SOMA_ACT_GELU

@@ -327,6 +327,21 @@ static inline float soma_exp_hls(float hi, float lo, int s) {
     return x < -104.0f ? 0.0f : e;
 }
 
+/* e^(hi + lo) for hi + lo <= 0 (|lo| <= 2, as soma_exp_hls), for outputs that may flush where they are
+ * below the normal range: 0 below -87.5 (e^x < 2^-126 there), and 2^k (k >= -126) from the exponent bits
+ * in one multiply instead of SOMA_SCALE's two; within 1 ulp down to 2^-126 */
+static inline float soma_exp_neg_ftz(float hi, float lo) {
+    const float x = hi + lo;
+    const float a = x < -87.5f ? -87.5f : x;
+    float kd = fma(a, 0x1.715476p0f, 0x1.8p23f);
+    const int k = as_int(kd) - 0x4b400000;
+    kd = kd - 0x1.8p23f;
+    const float r = fma(-kd, SOMA_LN2_LO, fma(-kd, SOMA_LN2_HI, hi)) + lo;
+    const float p = 1.0f + fma(r * r, soma_expm1_tail(r), r);
+    const float e = p * as_float((k + 127) << 23);
+    return x < -87.5f ? 0.0f : e;
+}
+
 /* d (c0 + c1 d + ... + c8 d^8): a derivative next to its root x0, d = x - x0 (the coefficients are
  * fitted by scripts/fit-roots.py; there the derivative's terms cancel, and float would lose every bit) */
 #define SOMA_ROOT_POLY(d, c0, c1, c2, c3, c4, c5, c6, c7, c8) ((d) * ((c0) + (d) * ((c1) + (d) * ((c2) \
