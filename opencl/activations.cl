@@ -367,7 +367,7 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     /* t = e^-|z|, times 2^24 where z < 0 (ts), as in the forward direction */
     const int sc = neg ? 24 : 0;
     const float down = sc ? 0x1.0p-24f : 1.0f;
-    const float ts = soma_exp_hls(neg ? z : -z, SOMA_P0_ONE ? -0.0f : (neg ? zl : -zl), sc);
+    const float ts = soma_exp_neg_hls(neg ? z : -z, SOMA_P0_ONE ? -0.0f : (neg ? zl : -zl), sc);
     const float t = ts * down;
     /* z < 0: sigma = t/w, 1 - sigma = 1/w, f' = t (1 + z + t)/w^2; z >= 0: (w + z t)/w^2 (w = 1 + t): one
      * division, and 1 + z exact where the sum cancels */
@@ -387,7 +387,7 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
      * not yet) and the product scaled back, exactly, at the end */
     const int sc = neg ? 24 : 0;
     const float down = sc ? 0x1.0p-24f : 1.0f;
-    const float ts = soma_exp_hls(neg ? z : -z, SOMA_P0_ONE ? -0.0f : (neg ? zl : -zl), sc);
+    const float ts = soma_exp_neg_hls(neg ? z : -z, SOMA_P0_ONE ? -0.0f : (neg ? zl : -zl), sc);
     const float t = ts * down;
     r = soma_fix0(v * ((neg ? ts : one) / (one + t)) * down, v);
 #elif DERIV
@@ -410,7 +410,7 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     /* e scaled by 2^24 for x <= 0, where x T ~ x e stays normal after e is subnormal (see silu) */
     const int sc = v <= 0 ? 24 : 0;
     const float down = sc ? 0x1.0p-24f : 1.0f;
-    const float es = soma_exp_hls(-SOMA_FABS(v), -0.0f, sc);
+    const float es = soma_exp_neg_hls(-SOMA_FABS(v), -0.0f, sc);
     const float e = es * down;
 #endif
     const ACC m = e * (e + K(2.0));
@@ -427,7 +427,7 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     const ACC rr = num / q + K(4.0) * w * (one + e) / (q * q);
     r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : rr;
 #elif DERIV
-    const float ms = es * (e + 2.0f);
+    const float ms = fma(es, e, 2.0f * es); /* e(e+2) in one rounding */
     const float w = neg ? v * es : v * (e * e);
     /* over one denominator: one division */
     const float rr = (((neg ? ms : num) * q + 4.0f * w * (one + e)) / (q * q)) * down;
@@ -440,7 +440,7 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
     const ACC tt = num / q;
     r = neg ? soma_fix0(v * tt, v) : v * tt;
 #else
-    const float ms = es * (e + 2.0f);
+    const float ms = fma(es, e, 2.0f * es); /* e(e+2) in one rounding */
     const float tt = (neg ? ms : num) / q;
     r = (neg ? soma_fix0(v * tt, v) : v * tt) * down;
 #endif

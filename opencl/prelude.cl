@@ -342,6 +342,23 @@ static inline float soma_exp_neg_ftz(float hi, float lo) {
     return x < -87.5f ? 0.0f : e;
 }
 
+/* soma_exp_hls for hi + lo <= 0 with s = 0 or 24 (silu, mish): 2^(k+s) in one multiply, k + s clamped at
+ * -127 (a zero scale: with s = 0 results below 2^-126 flush, where the callers' outputs are below the
+ * normal range or e is lost beside 1); with s = 24 every result down to 2^-150 keeps its bits as in
+ * soma_exp_hls */
+static inline float soma_exp_neg_hls(float hi, float lo, int s) {
+    const float x = hi + lo;
+    const float a = x < -104.0f ? -104.0f : x;
+    float kd = fma(a, 0x1.715476p0f, 0x1.8p23f);
+    const int k0 = as_int(kd) - 0x4b400000 + s;
+    const int k = k0 < -127 ? -127 : k0;
+    kd = kd - 0x1.8p23f;
+    const float r = fma(-kd, SOMA_LN2_LO, fma(-kd, SOMA_LN2_HI, hi)) + lo;
+    const float p = 1.0f + fma(r * r, soma_expm1_tail(r), r);
+    const float e = p * as_float((k + 127) << 23);
+    return x < -104.0f ? 0.0f : e;
+}
+
 /* d (c0 + c1 d + ... + c8 d^8): a derivative next to its root x0, d = x - x0 (the coefficients are
  * fitted by scripts/fit-roots.py; there the derivative's terms cancel, and float would lose every bit) */
 #define SOMA_ROOT_POLY(d, c0, c1, c2, c3, c4, c5, c6, c7, c8) ((d) * ((c0) + (d) * ((c1) + (d) * ((c2) \
