@@ -364,7 +364,7 @@ static inline float soma_exp_neg_hls(float hi, float lo, int s) {
 #define SOMA_ROOT_POLY(d, c0, c1, c2, c3, c4, c5, c6, c7, c8) ((d) * ((c0) + (d) * ((c1) + (d) * ((c2) \
         + (d) * ((c3) + (d) * ((c4) + (d) * ((c5) + (d) * ((c6) + (d) * ((c7) + (d) * (c8))))))))))
 
-/* the same with fma steps (silu', mish') */
+/* the same with fma steps (mish') */
 #define SOMA_ROOT_FMA(d, c0, c1, c2, c3, c4, c5, c6, c7, c8) ((d) * fma(fma(fma(fma(fma(fma(fma(fma((c8), (d), (c7)), \
         (d), (c6)), (d), (c5)), (d), (c4)), (d), (c3)), (d), (c2)), (d), (c1)), (d), (c0)))
 
