@@ -53,8 +53,8 @@
 #define SOMA_FABS(a) fabs(a)
 #endif
 
-/* log of a positive normal float from + - * / and the exponent bits, in float at either precision
- * (noisy ReLU's noise uses it, and must give the same bits everywhere); JavaKernels.logf */
+/* log of a positive normal float from + - * / and the exponent bits, in float (soma_log at precision
+ * fast; noisy ReLU's noise has its own fma form, soma_noise_log) */
 static inline float soma_logf(float x) {
     const int bits = as_int(x);
     int e = ((bits >> 23) & 0xff) - 127;
@@ -288,15 +288,15 @@ static inline double soma_exp_negsq(double x, double c) {
 #define SOMA_LN2_HI 0x1.62e4p-1f
 #define SOMA_LN2_LO 0x1.7f7d1cp-20f
 #define SOMA_REDUCE(a, kd, k, r) \
-    float kd = (a) * 0x1.715476p0f + 0x1.8p23f; \
+    float kd = fma((a), 0x1.715476p0f, 0x1.8p23f); \
     const int k = as_int(kd) - 0x4b400000; \
     kd = kd - 0x1.8p23f; \
-    const float r = ((a) - kd * SOMA_LN2_HI) - kd * SOMA_LN2_LO
+    const float r = fma(-kd, SOMA_LN2_LO, fma(-kd, SOMA_LN2_HI, (a)))
 
 /* e^r - 1 - r over r^2 for |r| <= ln2/2: Taylor to r^8 (remainder < 2^-30 relative) */
 static inline float soma_expm1_tail(float r) {
-    return 0x1.0p-1f + r * (0x1.555556p-3f + r * (0x1.555556p-5f + r * (0x1.111112p-7f
-            + r * (0x1.6c16c2p-10f + r * (0x1.a01a02p-13f + r * 0x1.a01a02p-16f)))));
+    return fma(fma(fma(fma(fma(fma(0x1.a01a02p-16f, r, 0x1.a01a02p-13f), r, 0x1.6c16c2p-10f), r, 0x1.111112p-7f),
+            r, 0x1.555556p-5f), r, 0x1.555556p-3f), r, 0x1.0p-1f);
 }
 
 /* 2^k for k in [-252, 254], as the product of two normal powers of two */
@@ -307,22 +307,55 @@ static inline float soma_expm1_tail(float r) {
 static inline float soma_exp(float x) {
     const float a = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
     SOMA_REDUCE(a, kd, k, r);
-    const float p = 1.0f + (r + r * (r * soma_expm1_tail(r)));
+    const float p = 1.0f + fma(r * r, soma_expm1_tail(r), r);
     return SOMA_SCALE(p, k);
 }
 
 /* e^(hi + lo) 2^s for |lo| <= 2: lo joins after the reduction of hi, so the rounding of hi + lo costs
  * nothing (hi - k ln2 is exact for |hi| >= 1); s = 24 keeps a result down to 2^-150 normal (the caller
- * multiplies, then scales back by 2^-24 exactly) */
+ * multiplies, then scales back by 2^-24 exactly);
+ * lo = -0.0f (not +0) where there is none: r + -0 folds away */
 static inline float soma_exp_hls(float hi, float lo, int s) {
     const float x = hi + lo;
     const float a = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
-    float kd = a * 0x1.715476p0f + 0x1.8p23f;
+    float kd = fma(a, 0x1.715476p0f, 0x1.8p23f);
     const int k = as_int(kd) - 0x4b400000 + s;
     kd = kd - 0x1.8p23f;
-    const float r = ((hi - kd * SOMA_LN2_HI) - kd * SOMA_LN2_LO) + lo;
-    const float p = 1.0f + (r + r * (r * soma_expm1_tail(r)));
+    const float r = fma(-kd, SOMA_LN2_LO, fma(-kd, SOMA_LN2_HI, hi)) + lo;
+    const float p = 1.0f + fma(r * r, soma_expm1_tail(r), r);
     const float e = SOMA_SCALE(p, k); /* +inf above 89 by itself */
+    return x < -104.0f ? 0.0f : e;
+}
+
+/* e^(hi + lo) for hi + lo <= 0 (|lo| <= 2, as soma_exp_hls), for outputs that may flush where they are
+ * below the normal range: 0 below -87.5 (e^x < 2^-126 there), and 2^k (k >= -126) from the exponent bits
+ * in one multiply instead of SOMA_SCALE's two; within 1 ulp down to 2^-126 */
+static inline float soma_exp_neg_ftz(float hi, float lo) {
+    const float x = hi + lo;
+    const float a = x < -87.5f ? -87.5f : x;
+    float kd = fma(a, 0x1.715476p0f, 0x1.8p23f);
+    const int k = as_int(kd) - 0x4b400000;
+    kd = kd - 0x1.8p23f;
+    const float r = fma(-kd, SOMA_LN2_LO, fma(-kd, SOMA_LN2_HI, hi)) + lo;
+    const float p = 1.0f + fma(r * r, soma_expm1_tail(r), r);
+    const float e = p * as_float((k + 127) << 23);
+    return x < -87.5f ? 0.0f : e;
+}
+
+/* soma_exp_hls for hi + lo <= 0 with s = 0 or 24 (silu, mish): 2^(k+s) in one multiply, k + s clamped at
+ * -127 (a zero scale: with s = 0 results below 2^-126 flush, where the callers' outputs are below the
+ * normal range or e is lost beside 1); with s = 24 every result down to 2^-150 keeps its bits as in
+ * soma_exp_hls */
+static inline float soma_exp_neg_hls(float hi, float lo, int s) {
+    const float x = hi + lo;
+    const float a = x < -104.0f ? -104.0f : x;
+    float kd = fma(a, 0x1.715476p0f, 0x1.8p23f);
+    const int k0 = as_int(kd) - 0x4b400000 + s;
+    const int k = k0 < -127 ? -127 : k0;
+    kd = kd - 0x1.8p23f;
+    const float r = fma(-kd, SOMA_LN2_LO, fma(-kd, SOMA_LN2_HI, hi)) + lo;
+    const float p = 1.0f + fma(r * r, soma_expm1_tail(r), r);
+    const float e = p * as_float((k + 127) << 23);
     return x < -104.0f ? 0.0f : e;
 }
 
@@ -330,6 +363,10 @@ static inline float soma_exp_hls(float hi, float lo, int s) {
  * fitted by scripts/fit-roots.py; there the derivative's terms cancel, and float would lose every bit) */
 #define SOMA_ROOT_POLY(d, c0, c1, c2, c3, c4, c5, c6, c7, c8) ((d) * ((c0) + (d) * ((c1) + (d) * ((c2) \
         + (d) * ((c3) + (d) * ((c4) + (d) * ((c5) + (d) * ((c6) + (d) * ((c7) + (d) * (c8))))))))))
+
+/* the same with fma steps (mish') */
+#define SOMA_ROOT_FMA(d, c0, c1, c2, c3, c4, c5, c6, c7, c8) ((d) * fma(fma(fma(fma(fma(fma(fma(fma((c8), (d), (c7)), \
+        (d), (c6)), (d), (c5)), (d), (c4)), (d), (c3)), (d), (c2)), (d), (c1)), (d), (c0)))
 
 /* a*b = hi + lo exactly */
 #define SOMA_TWO_PROD(a, b, hi, lo) const float hi = (a) * (b); const float lo = fma((a), (b), -hi)
@@ -339,9 +376,9 @@ static inline float soma_exp_hls(float hi, float lo, int s) {
 static inline float soma_expm1(float x) {
     const float a = x < -18.0f ? -18.0f : (x > 89.0f ? 89.0f : x);
     SOMA_REDUCE(a, kd, k, r);
-    const float q = r + r * (r * soma_expm1_tail(r));
+    const float q = fma(r * r, soma_expm1_tail(r), r);
     const float t = as_float((k - 1 + 127) << 23);
-    const float e = 2.0f * (t * q + (t - 0.5f));
+    const float e = 2.0f * fma(t, q, t - 0.5f);
     return k == 0 ? (x == 0 ? x : q) : e; /* -0 + +0 is +0: zeros selected */
 }
 
@@ -358,15 +395,29 @@ static inline float soma_log(float x) {
     return soma_logf(x);
 }
 
-/* log(1 + x) for x in [0, 1] (NaN gives NaN): 2 atanh f with f = x/(2+x) below sqrt2 - 1, else
- * ln2 + 2 atanh f with f = (x-1)/(x+3); |f| <= 0.1716, atanh's series to f^11 */
+/* log(1 + x) for x in [0, 1] (NaN gives NaN): 2 atanh f, f = x/(2+x) in [0, 1/3], s = f^2 <= 1/9:
+ * atanh f = f + f s g(s), g of degree 4 fitted to its minimax error (1e-8 of g; below 0.02 ulp of the
+ * result), no split at sqrt2 - 1 and no ln2 term */
 static inline float soma_log1pu(float x) {
+    const float f = x / (x + 2.0f);
+    const float s = f * f;
+    const float p = fma(fma(fma(fma(0x1.dc3c5p-4f, s, 0x1.bc6a54p-4f), s, 0x1.24ca6p-3f), s, 0x1.9998cep-3f),
+            s, 0x1.555556p-2f);
+    const float f2 = 2.0f * f;
+    return fma(f2, s * p, f2);
+}
+
+/* log(1 + x) for x in [0, 1] to a smaller absolute error near x = 1 (the generalised logistic multiplies it
+ * by a inside an exponential): 2 atanh f with f = x/(2+x) below sqrt2 - 1, else ln2 + 2 atanh f with
+ * f = (x-1)/(x+3), ln2 as hi + lo; |f| <= 0.1716, atanh's series to f^11 */
+static inline float soma_log1pu_split(float x) {
     const int big = x > 0x1.a8279ap-2f;
     const float f = (x - (big ? 1.0f : 0.0f)) / (x + (big ? 3.0f : 2.0f));
     const float s = f * f;
-    const float p = 0x1.555556p-2f + s * (0x1.99999ap-3f + s * (0x1.24924ap-3f + s * (0x1.c71c72p-4f
-            + s * 0x1.745d18p-4f)));
-    const float lm = 2.0f * f + 2.0f * f * (s * p);
+    const float p = fma(fma(fma(fma(0x1.745d18p-4f, s, 0x1.c71c72p-4f), s, 0x1.24924ap-3f), s, 0x1.99999ap-3f),
+            s, 0x1.555556p-2f);
+    const float f2 = 2.0f * f;
+    const float lm = fma(f2, s * p, f2);
     return (lm + (big ? SOMA_LN2_LO : 0.0f)) + (big ? SOMA_LN2_HI : 0.0f);
 }
 
@@ -379,7 +430,7 @@ static inline float soma_tanh(float x) {
 /* atan of t in [-0.4143, 0.4143] minus t, over t: Cephes atanf's polynomial in z = t^2 */
 static inline float soma_atan_poly(float t) {
     const float z = t * t;
-    return (((8.05374449538e-2f * z - 1.38776856032e-1f) * z + 1.99777106478e-1f) * z - 3.33329491539e-1f) * z * t;
+    return fma(fma(fma(8.05374449538e-2f, z, -1.38776856032e-1f), z, 1.99777106478e-1f), z, -3.33329491539e-1f) * z * t;
 }
 
 /* atan, branch-free: |x| > tan(3pi/8): pi/2 + atan(-1/|x|); |x| > tan(pi/8): pi/4 +
@@ -527,29 +578,52 @@ static inline ulong soma_mix64(ulong z) {
     return z ^ (z >> 31);
 }
 
-/* Acklam's inverse normal CDF for p in (0,1), in float from + - * / sqrt and soma_logf only (so it
- * gives the same bits at either precision and on every device with correctly rounded / and sqrt);
- * branch-free (both rationals, one log, one divide), the same operations as JavaKernels.inverseNormal */
-static inline float soma_inverse_normal(float p) {
-    const int lo = p < 0.02425f;
-    const int hi = p > 1.0f - 0.02425f;
-    const float pt = lo ? p : (hi ? 1.0f - p : 0.5f);
-    const float q = sqrt(-2.0f * soma_logf(pt));
-    const float tn = ((((-7.784894002430293e-03f * q + -3.223964580411365e-01f) * q + -2.400758277161838e+00f) * q
-            + -2.549732539343734e+00f) * q + 4.374664141464968e+00f) * q + 2.938163982698783e+00f;
-    const float td = (((7.784695709041462e-03f * q + 3.224671290700398e-01f) * q + 2.445134137142996e+00f) * q
-            + 3.754408661907416e+00f) * q + 1.0f;
-    const float c = p - 0.5f;
-    const float r = c * c;
-    const float cn = (((((-3.969683028665376e+01f * r + 2.209460984245205e+02f) * r + -2.759285104469687e+02f) * r
-            + 1.383577518672690e+02f) * r + -3.066479806614716e+01f) * r + 2.506628277459239e+00f) * c;
-    const float cd = ((((-5.447609879822406e+01f * r + 1.615858368580409e+02f) * r + -1.556989798598866e+02f) * r
-            + 6.680131188771972e+01f) * r + -1.328068155288572e+01f) * r + 1.0f;
-    return (lo ? tn : (hi ? -tn : cn)) / (lo || hi ? td : cd);
+/* log of t in (0, 1] (a positive normal float) for the noise: soma_logf's reduction and series with
+ * every Horner step and the final sums as fma (JavaKernels.noiseLog) */
+static inline float soma_noise_log(float t) {
+    const int bits = as_int(t);
+    int e = ((bits >> 23) & 0xff) - 127;
+    float m = as_float((bits & 0x7fffff) | 0x3f800000);
+    const int big = m > 0x1.6a09e6p0f;
+    m = big ? m * 0.5f : m;
+    e = big ? e + 1 : e;
+    const float f = (m - 1.0f) / (m + 1.0f);
+    const float s = f * f;
+    const float p = fma(fma(fma(fma(0x1.745d18p-4f, s, 0x1.c71c72p-4f), s, 0x1.24924ap-3f), s, 0x1.99999ap-3f),
+            s, 0x1.555556p-2f);
+    const float f2 = 2.0f * f;
+    const float lm = fma(f2, s * p, f2);
+    const float ef = (float) e;
+    return fma(ef, 0x1.62e4p-1f, fma(ef, 0x1.7f7d1cp-20f, lm));
 }
 
+/* Phi^-1(p) for p in (0,1) on the grid (k + 1/2) 2^-23, in float from + - * / sqrt fma and
+ * soma_noise_log only (so it gives the same bits at either precision and on every device with correctly
+ * rounded / and sqrt), after Giles' erfinv: x = 2p - 1 (exact), w = -log((1-x)(1+x)); w < 5: sqrt2 erfinv x
+ * = x P(w - 2.5), else x Q(sqrt w - 3), P and Q of degree 8 fitted for relative error (sqrt2 folded in;
+ * scripts/fit-noise.py). Measured on every grid point against scipy's ndtri: relative error <= 3.0e-7
+ * (4.5 ulp). Branch-free: the coefficients are selected, one Horner chain; JavaKernels.inverseNormal */
+#define SOMA_NSEL(a, b) (cen ? (a) : (b))
+static inline float soma_inverse_normal(float p) {
+    const float x = 2.0f * p - 1.0f;
+    const float w = -soma_noise_log((1.0f - x) * (1.0f + x));
+    const int cen = w < 5.0f;
+    const float v = SOMA_NSEL(w - 2.5f, sqrt(w) - 3.0f);
+    float c = SOMA_NSEL(0x1.646p-25f, -0x1.d35e34p-12f);
+    c = fma(c, v, SOMA_NSEL(0x1.049262p-21f, 0x1.5a7806p-13f));
+    c = fma(c, v, SOMA_NSEL(-0x1.4fe588p-18f, 0x1.16ab94p-9f));
+    c = fma(c, v, SOMA_NSEL(-0x1.a0a99ap-18f, -0x1.553232p-8f));
+    c = fma(c, v, SOMA_NSEL(0x1.443b08p-12f, 0x1.070468p-7f));
+    c = fma(c, v, SOMA_NSEL(-0x1.d0cad4p-10f, -0x1.6144bep-7f));
+    c = fma(c, v, SOMA_NSEL(-0x1.8333fap-8f, 0x1.b5c8ep-7f));
+    c = fma(c, v, SOMA_NSEL(0x1.652c88p-2f, 0x1.6aa516p+0f));
+    c = fma(c, v, SOMA_NSEL(0x1.0fc8bep+1f, 0x1.00696ap+2f));
+    return c * x;
+}
+#undef SOMA_NSEL
+
 /* n ~ N(0,1) for (seed, index): z = mix64(mix64(seed) + index*phi64), u = (top 23 bits of z + 1/2) 2^-23
- * in (0,1), exact in float; |n| <= 5.33 */
+ * in (0,1), exact in float; |n| <= 5.3 */
 static inline float soma_noise(ulong seed, ulong index) {
     const ulong z = soma_mix64(soma_mix64(seed) + index * 0x9E3779B97F4A7C15UL);
     const float u = ((float) (uint) (z >> 41) + 0.5f) * 0x1.0p-23f;

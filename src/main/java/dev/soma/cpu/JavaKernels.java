@@ -781,9 +781,9 @@ public final class JavaKernels {
      * Noisy ReLU's n ~ N(0,1) for ({@code seed}, {@code index}): bit-identical to the kernel's
      * {@code soma_noise} at either precision. Bits: {@code z = mix64(mix64(seed) + index·φ64)};
      * uniform {@code u = (z>>>41 + ½)·2^−23} in (0,1), exactly representable in float; n = Φ^−1(u)
-     * by Acklam's rational approximation (relative error below 1.2e-9), evaluated in float from
-     * +, −, ×, ÷, √ and {@link #logf} only, so that every backend and precision gives the same bits
-     * (|n| ≤ 5.33).
+     * by {@link #inverseNormal} (relative error at most 3.0e-7), evaluated in float from +, −, ×, ÷, √,
+     * fma and {@link #noiseLog} only, so that every backend and precision gives the same bits
+     * (|n| ≤ 5.3).
      */
     public static float noise(long seed, long index) {
         return noiseKeyed(mix64(seed), index);
@@ -796,30 +796,32 @@ public final class JavaKernels {
     }
 
     /**
-     * Acklam's Φ^−1(p) for p in (0,1), in float; the same operations, in the same order and with the
-     * same float literals, as {@code soma_inverse_normal}. Branch-free: both rationals, then one divide.
+     * Φ^−1(p) for p in (0,1) on the noise's grid, in float; the same operations, in the same order and
+     * with the same float literals, as {@code soma_inverse_normal}: after Giles' erfinv, x = 2p − 1
+     * (exact), w = −log((1−x)(1+x)); w &lt; 5: x·P(w − 2.5), else x·Q(√w − 3), P and Q of degree 8 (√2
+     * folded in, fitted by {@code scripts/fit-noise.py}); relative error at most 3.0e-7 on every grid
+     * point. Branch-free: the coefficients are selected, one Horner chain of fma.
      */
     static float inverseNormal(float p) {
-        boolean lo = p < 0.02425f;
-        boolean hi = p > 1.0f - 0.02425f;
-        float pt = lo ? p : (hi ? 1.0f - p : 0.5f);
-        float q = (float) Math.sqrt(-2.0f * logf(pt)); // float √ through double: correctly rounded
-        float tn = ((((-7.784894002430293e-03f * q + -3.223964580411365e-01f) * q + -2.400758277161838e+00f) * q
-                + -2.549732539343734e+00f) * q + 4.374664141464968e+00f) * q + 2.938163982698783e+00f;
-        float td = (((7.784695709041462e-03f * q + 3.224671290700398e-01f) * q + 2.445134137142996e+00f) * q
-                + 3.754408661907416e+00f) * q + 1.0f;
-        float c = p - 0.5f;
-        float r = c * c;
-        float cn = (((((-3.969683028665376e+01f * r + 2.209460984245205e+02f) * r + -2.759285104469687e+02f) * r
-                + 1.383577518672690e+02f) * r + -3.066479806614716e+01f) * r + 2.506628277459239e+00f) * c;
-        float cd = ((((-5.447609879822406e+01f * r + 1.615858368580409e+02f) * r + -1.556989798598866e+02f) * r
-                + 6.680131188771972e+01f) * r + -1.328068155288572e+01f) * r + 1.0f;
-        return (lo ? tn : (hi ? -tn : cn)) / (lo || hi ? td : cd);
+        float x = 2.0f * p - 1.0f;
+        float w = -noiseLog((1.0f - x) * (1.0f + x));
+        boolean cen = w < 5.0f;
+        float v = cen ? w - 2.5f : (float) Math.sqrt(w) - 3.0f; // float √ through double: correctly rounded
+        float c = cen ? 0x1.646p-25f : -0x1.d35e34p-12f;
+        c = Math.fma(c, v, cen ? 0x1.049262p-21f : 0x1.5a7806p-13f);
+        c = Math.fma(c, v, cen ? -0x1.4fe588p-18f : 0x1.16ab94p-9f);
+        c = Math.fma(c, v, cen ? -0x1.a0a99ap-18f : -0x1.553232p-8f);
+        c = Math.fma(c, v, cen ? 0x1.443b08p-12f : 0x1.070468p-7f);
+        c = Math.fma(c, v, cen ? -0x1.d0cad4p-10f : -0x1.6144bep-7f);
+        c = Math.fma(c, v, cen ? -0x1.8333fap-8f : 0x1.b5c8ep-7f);
+        c = Math.fma(c, v, cen ? 0x1.652c88p-2f : 0x1.6aa516p+0f);
+        c = Math.fma(c, v, cen ? 0x1.0fc8bep+1f : 0x1.00696ap+2f);
+        return c * x;
     }
 
-    /** log of a positive normal float in float arithmetic: the operations of {@code soma_logf}. */
-    static float logf(float x) {
-        int bits = Float.floatToRawIntBits(x);
+    /** log of t in (0, 1] (a positive normal float) in float arithmetic: the operations of {@code soma_noise_log}. */
+    static float noiseLog(float t) {
+        int bits = Float.floatToRawIntBits(t);
         int e = ((bits >> 23) & 0xff) - 127;
         float m = Float.intBitsToFloat((bits & 0x7fffff) | 0x3f800000);
         boolean big = m > 0x1.6a09e6p0f;
@@ -827,10 +829,12 @@ public final class JavaKernels {
         e = big ? e + 1 : e;
         float f = (m - 1.0f) / (m + 1.0f);
         float s = f * f;
-        float p = 0x1.555556p-2f + s * (0x1.99999ap-3f + s * (0x1.24924ap-3f + s * (0x1.c71c72p-4f
-                + s * 0x1.745d18p-4f)));
-        float lm = 2.0f * f + 2.0f * f * (s * p);
-        return ((float) e * 0x1.7f7d1cp-20f + lm) + (float) e * 0x1.62e4p-1f;
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(0x1.745d18p-4f, s, 0x1.c71c72p-4f), s, 0x1.24924ap-3f), s,
+                0x1.99999ap-3f), s, 0x1.555556p-2f);
+        float f2 = 2.0f * f;
+        float lm = Math.fma(f2, s * p, f2);
+        float ef = (float) e;
+        return Math.fma(ef, 0x1.62e4p-1f, Math.fma(ef, 0x1.7f7d1cp-20f, lm));
     }
 
     // ------------------------------------------------------------------ softmax
