@@ -103,7 +103,8 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
         OpenClBackend b = new OpenClBackend(device, sources, precision, requested, fallbacks);
         try {
             String check = activationOptions(Activation.SIGMOID, false);
-            if (!BinaryCache.has(device.id(), b.source(ACTIVATIONS)[1], b.baseOptions + " " + check)) {
+            if (!BinaryCache.has(device.id(), b.source(ACTIVATIONS)[1],
+                    b.allOptions(b.tuning.elemItems(), check, ACTIVATIONS))) {
                 b.program(ACTIVATIONS, check);
             }
             return b;
@@ -258,13 +259,18 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     /** {@link #program(String, String...)} with {@code items} elements per work-item for the element-wise program. */
     private Program program(int items, String options, String... files) {
         checkOpen();
-        String all = baseOptions + " " + options
-                + (items > 1 && files.length == 1 && files[0].equals(ACTIVATIONS) ? " -DSOMA_ITEMS=" + items : "");
+        String all = allOptions(items, options, files);
         String name = String.join("+", files);
         return programs.computeIfAbsent(name + " " + all, k -> {
             String[] source = source(files);
             return Program.build(context, device.id(), deviceName, name, source[0], source[1], all);
         });
+    }
+
+    /** Every option the program of {@code files} is built with: base, {@code options}, and the element-wise items. */
+    private String allOptions(int items, String options, String... files) {
+        return baseOptions + " " + options
+                + (items > 1 && files.length == 1 && files[0].equals(ACTIVATIONS) ? " -DSOMA_ITEMS=" + items : "");
     }
 
     /** The program text made of {@code files} and its hash, made once per backend. */

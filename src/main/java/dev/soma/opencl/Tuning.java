@@ -19,7 +19,10 @@ import java.util.Map;
  *
  * <p>Defaults for a device never tuned ({@link #defaults}): on CPUs the constants soma shipped before
  * the tuner (measured on POCL, AVX-512: 6 × 4 float16 accumulators fill 24 of the 32 vector registers,
- * leaving room for the 6 + 1 operand vectors); on GPUs, reasoned, not measured (no GPU was available):
+ * leaving room for the 6 + 1 operand vectors) and two elements per work-item (measured on POCL: 1.5 to
+ * 2 × the speed of one for GELU, SiLU, mish, 0.9 to 1 × for the memory-bound ReLU family, against 1.3 to
+ * 1.5 × for four or eight; the tuner found two in every tune since the float kernels got cheaper); on
+ * GPUs, reasoned, not measured (no GPU was available):
  * 16 × 16 = 256 work-items per group (8 × 8 where the device allows fewer), 4 × 4 results per work-item
  * (a 64 × 64 tile: 16 accumulators and 8 operands stay in registers, 2 × 16 × 64 floats = 8 KiB of
  * local memory per group, so several groups fit per compute unit), and one element per work-item
@@ -55,7 +58,7 @@ public record Tuning(int ntRm, int ntRn, int ntWg, int ntVw, int gpuWg, int gpuR
     /** What soma uses on {@code d} when it was never tuned. */
     public static Tuning defaults(DeviceInfo d) {
         if (d.category() == DeviceInfo.Category.CPU) {
-            return new Tuning(6, 4, 64, 16, 16, 4, 16, 1);
+            return new Tuning(6, 4, 64, 16, 16, 4, 16, 2);
         }
         return new Tuning(6, 4, 64, 16, d.maxWorkGroupSize() >= 256 ? 16 : 8, 4, 16, 1);
     }
