@@ -407,18 +407,79 @@ static inline float soma_log1pu(float x) {
     return fma(f2, s * p, f2);
 }
 
-/* log(1 + x) for x in [0, 1] to a smaller absolute error near x = 1 (the generalised logistic multiplies it
- * by a inside an exponential): 2 atanh f with f = x/(2+x) below sqrt2 - 1, else ln2 + 2 atanh f with
- * f = (x-1)/(x+3), ln2 as hi + lo; |f| <= 0.1716, atanh's series to f^11 */
-static inline float soma_log1pu_split(float x) {
-    const int big = x > 0x1.a8279ap-2f;
-    const float f = (x - (big ? 1.0f : 0.0f)) / (x + (big ? 3.0f : 2.0f));
-    const float s = f * f;
-    const float p = fma(fma(fma(fma(0x1.745d18p-4f, s, 0x1.c71c72p-4f), s, 0x1.24924ap-3f), s, 0x1.99999ap-3f),
-            s, 0x1.555556p-2f);
-    const float f2 = 2.0f * f;
-    const float lm = fma(f2, s * p, f2);
-    return (lm + (big ? SOMA_LN2_LO : 0.0f)) + (big ? SOMA_LN2_HI : 0.0f);
+/* e^-a for a >= 0 (NaN gives NaN; +inf gives 0) as hi + lo, for the generalised logistic at a != 1 (which
+ * multiplies log1p(e^-|x|) by a inside an exponential): a clamped to 104, -a = k ln2 + r with r = rh + rl
+ * to ~2^-37 (r0 = -a - k LN2_HI is exact as in SOMA_REDUCE; r0 - rh is exact: Sterbenz, or both multiples
+ * of 2^-34 below 2^-10), e^r = 1 + rh + rh^2/2 + rh^3/6 + [rl e^rh + the roundings + r^4 (1/24 + ... +
+ * r^5/9!)]: rh^2/2 and rh^3/6 (1/6 as hi + lo) by two-products, the three large sums by fast two-sums,
+ * the bracket in float (the r^4 term <= 6.2e-4: its float error ~2^-35 of e^r); times 2^k in two exact
+ * steps (k >= -150; results below 2^-126 lose bits, where they cannot matter beside 1). Relative error
+ * of hi + lo ~2^-34. */
+static inline float2 soma_exp_neg_hilo(float ax) {
+    const float a = ax > 104.0f ? 104.0f : ax;
+    float kd = fma(-a, 0x1.715476p0f, 0x1.8p23f);
+    const int k = as_int(kd) - 0x4b400000;
+    kd = kd - 0x1.8p23f;
+    const float r0 = fma(-kd, SOMA_LN2_HI, -a);
+    const float rh = fma(-kd, SOMA_LN2_LO, r0);
+    const float rl = fma(-kd, SOMA_LN2_LO, r0 - rh);
+    const float sq = rh * rh;
+    const float sql = fma(rh, rh, -sq);
+    const float h2 = 0.5f * sq;
+    /* r^3/6 as ch + cl: rh^3 = rh (sq + sql) by a two-product, 1/6 as C6 + C6L */
+    SOMA_TWO_PROD(rh, sq, c3h, c3l0);
+    const float c3l = fma(rh, sql, c3l0);
+    SOMA_TWO_PROD(c3h, 0x1.555556p-3f, ch, chl);
+    const float cl = fma(c3h, -0x1.555556p-28f, fma(c3l, 0x1.555556p-3f, chl));
+    /* r^4 (1/24 + ... + r^5/9!) */
+    const float p4 = fma(fma(fma(fma(fma(0x1.71de3ap-19f, rh, 0x1.a01a02p-16f), rh, 0x1.a01a02p-13f), rh,
+            0x1.6c16c2p-10f), rh, 0x1.111112p-7f), rh, 0x1.555556p-5f);
+    const float s1 = 1.0f + rh;
+    const float e1 = rh - (s1 - 1.0f);
+    const float s2 = s1 + h2;
+    const float e2 = h2 - (s2 - s1);
+    const float s3 = s2 + ch;
+    const float e3 = ch - (s3 - s2);
+    const float lo = fma(sq * sq, p4, ((e1 + e2) + (e3 + cl)) + fma(rl, s3, 0.5f * sql));
+    const float h = s3 + lo;
+    const float l = lo - (h - s3);
+    const float sa = as_float(((k >> 1) + 127) << 23);
+    const float sb = as_float(((k - (k >> 1)) + 127) << 23);
+    return (float2) (h * sa * sb, l * sa * sb);
+}
+
+/* log(1 + u) for u = uh + ul, uh in [0, 1], as hi + lo (with soma_exp_neg_hilo): f = (u - c0)/(u + c1),
+ * c0 = 0, c1 = 2 up to sqrt2 - 1, else c0 = 1, c1 = 3 and ln2 (as hi + lo) added, |f| <= 0.1716;
+ * numerator and denominator as hi + lo by fast two-sums (|c| >= u, or c = 0), f = fh + fl with the
+ * division's remainder by fma; 2 atanh f = 2f + 2f^3/3 + 2f s^2 (1/5 + ... + s^3/11), s = f^2: 2f^3/3
+ * by two-products (1/3 as hi + lo), the s^2 term (<= 6.6e-5) in float, its float error and the
+ * series' truncation (2f^13/13) ~2^-36 absolute; relative error of hi + lo ~2^-32 */
+static inline float2 soma_log1p_hilo(float uh, float ul) {
+    const int big = uh > 0x1.a8279ap-2f;
+    const float c0 = big ? -1.0f : 0.0f;
+    const float c1 = big ? 3.0f : 2.0f;
+    const float nh = c0 + uh;
+    const float nl = (uh - (nh - c0)) + ul;
+    const float dh = c1 + uh;
+    const float dl = (uh - (dh - c1)) + ul;
+    const float fh = nh / dh;
+    const float fl = (fma(-fh, dh, nh) + fma(-fh, dl, nl)) / dh;
+    const float f2 = 2.0f * fh;
+    SOMA_TWO_PROD(fh, fh, s, sl);
+    /* 2f^3/3 as th + tl: 2f (s + sl) by a two-product, 1/3 as C3 + C3L */
+    SOMA_TWO_PROD(f2, s, ah, al0);
+    const float al = fma(f2, sl, al0);
+    SOMA_TWO_PROD(ah, 0x1.555556p-2f, th, thl);
+    const float tl = fma(ah, -0x1.555556p-27f, fma(al, 0x1.555556p-2f, thl));
+    /* 2f s^2 (1/5 + s/7 + s^2/9 + s^3/11) */
+    const float p = fma(fma(fma(0x1.745d18p-4f, s, 0x1.c71c72p-4f), s, 0x1.24924ap-3f), s, 0x1.99999ap-3f);
+    const float ch = big ? 0x1.62e430p-1f : 0.0f;
+    const float cl = big ? -0x1.05c610p-29f : 0.0f;
+    const float gh = ch + f2;
+    const float g2 = gh + th;
+    const float gl = fma(ah * s, p, ((f2 - (gh - ch)) + (th - (g2 - gh))) + (fma(2.0f * fl, s, 2.0f * fl) + (cl + tl)));
+    const float h = g2 + gl;
+    return (float2) (h, gl - (h - g2));
 }
 
 /* tanh x = -m/(2+m), m = expm1(-2|x|), with the sign of x (keeps -0; +-inf give +-1) */
