@@ -53,16 +53,20 @@
 #define SOMA_FABS(a) fabs(a)
 #endif
 
+/* x = 2^e m, m in (sqrt(1/2), sqrt2], for a positive normal float x: declares the exponent e and
+ * f = (m - 1)/(m + 1), so that log x = e ln2 + 2 atanh f (soma_logf and soma_noise_log) */
+#define SOMA_LOG_REDUCE(x, e, f) \
+    const int bits_ = as_int(x); \
+    const float m0_ = as_float((bits_ & 0x7fffff) | 0x3f800000); \
+    const int big_ = m0_ > 0x1.6a09e6p0f; \
+    const float m_ = big_ ? m0_ * 0.5f : m0_; \
+    const int e = ((bits_ >> 23) & 0xff) - 127 + (big_ ? 1 : 0); \
+    const float f = (m_ - 1.0f) / (m_ + 1.0f)
+
 /* log of a positive normal float from + - * / and the exponent bits, in float (soma_log at precision
  * fast; noisy ReLU's noise has its own fma form, soma_noise_log) */
 static inline float soma_logf(float x) {
-    const int bits = as_int(x);
-    int e = ((bits >> 23) & 0xff) - 127;
-    float m = as_float((bits & 0x7fffff) | 0x3f800000);
-    const int big = m > 0x1.6a09e6p0f;
-    m = big ? m * 0.5f : m;
-    e = big ? e + 1 : e;
-    const float f = (m - 1.0f) / (m + 1.0f);
+    SOMA_LOG_REDUCE(x, e, f);
     const float s = f * f;
     const float p = 0x1.555556p-2f + s * (0x1.99999ap-3f + s * (0x1.24924ap-3f + s * (0x1.c71c72p-4f
             + s * 0x1.745d18p-4f)));
@@ -642,13 +646,7 @@ static inline ulong soma_mix64(ulong z) {
 /* log of t in (0, 1] (a positive normal float) for the noise: soma_logf's reduction and series with
  * every Horner step and the final sums as fma (JavaKernels.noiseLog) */
 static inline float soma_noise_log(float t) {
-    const int bits = as_int(t);
-    int e = ((bits >> 23) & 0xff) - 127;
-    float m = as_float((bits & 0x7fffff) | 0x3f800000);
-    const int big = m > 0x1.6a09e6p0f;
-    m = big ? m * 0.5f : m;
-    e = big ? e + 1 : e;
-    const float f = (m - 1.0f) / (m + 1.0f);
+    SOMA_LOG_REDUCE(t, e, f);
     const float s = f * f;
     const float p = fma(fma(fma(fma(0x1.745d18p-4f, s, 0x1.c71c72p-4f), s, 0x1.24924ap-3f), s, 0x1.99999ap-3f),
             s, 0x1.555556p-2f);

@@ -248,7 +248,7 @@ final class BinaryCache {
         String platformVersion = "";
         if (CL.clGetDeviceInfo(device, CL.CL_DEVICE_PLATFORM, Sizeof.cl_platform_id, Pointer.to(platform), null)
                 == CL.CL_SUCCESS) {
-            platformVersion = platformString(platform[0], CL.CL_PLATFORM_VERSION);
+            platformVersion = Discovery.platformString(platform[0], CL.CL_PLATFORM_VERSION);
         }
         return FORMAT + "\n"
                 + "device: " + Discovery.deviceString(device, CL.CL_DEVICE_NAME) + "\n"
@@ -389,22 +389,6 @@ final class BinaryCache {
             return null;
         }
         return binary;
-    }
-
-    private static String platformString(cl_platform_id id, int param) {
-        long[] size = new long[1];
-        if (CL.clGetPlatformInfo(id, param, 0, null, size) != CL.CL_SUCCESS || size[0] == 0) {
-            return "";
-        }
-        byte[] bytes = new byte[(int) size[0]];
-        if (CL.clGetPlatformInfo(id, param, bytes.length, Pointer.to(bytes), null) != CL.CL_SUCCESS) {
-            return "";
-        }
-        int len = 0;
-        while (len < bytes.length && bytes[len] != 0) {
-            len++;
-        }
-        return new String(bytes, 0, len, StandardCharsets.UTF_8).strip();
     }
 
     /** CRC-32 in the high half, Adler-32 in the low half, of {@code data[0, length)}. */

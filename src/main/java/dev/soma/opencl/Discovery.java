@@ -133,7 +133,7 @@ public record Discovery(List<Device> devices, String problem) {
         return cString(bytes);
     }
 
-    private static String platformString(cl_platform_id id, int param) {
+    static String platformString(cl_platform_id id, int param) {
         long[] size = new long[1];
         if (CL.clGetPlatformInfo(id, param, 0, null, size) != CL.CL_SUCCESS || size[0] == 0) {
             return "";

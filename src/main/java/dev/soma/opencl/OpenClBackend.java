@@ -61,7 +61,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     private final Map<String, Program> programs = new ConcurrentHashMap<>();
     /** The program text of each list of files ("a.cl+b.cl") and its {@link BinaryCache#hash}, made once. */
     private final Map<String, String[]> sourceTexts = new ConcurrentHashMap<>();
-    /** The text of each kernel file, read once (programs share the prelude and activations.cl). */
+    /** The text of each kernel file, read once ({@link #sources} reads through it). */
     private final Map<String, String> fileTexts = new ConcurrentHashMap<>();
     private final Object launchLock = new Object();
     private final cl_mem noSlopes;
@@ -118,7 +118,9 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
                           List<String> fallbacks) {
         super(ClTensor.class);
         this.device = device;
-        this.sources = sources;
+        // each kernel file read once per backend: programs share the prelude and activations.cl, and the
+        // tuning store's key hashes the files too
+        this.sources = file -> fileTexts.computeIfAbsent(file, sources::load);
         this.precision = precision;
         DeviceInfo d = device.info();
         this.deviceName = d.name();
@@ -179,7 +181,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
             default: throw new IllegalArgumentException(ROW_KERNELS_PROPERTY + "=" + rowKernels
                     + ": use auto, split or group");
         }
-        TuningStore.Found found = TuningStore.read(d, sources);
+        TuningStore.Found found = TuningStore.read(d, this.sources);
         if (found.tuning() != null) {
             this.tuning = found.tuning();
             this.tuningOrigin = "tuned (" + found.file() + ")";
@@ -276,8 +278,7 @@ public final class OpenClBackend extends AbstractBackend<OpenClBackend.ClTensor>
     /** The program text made of {@code files} and its hash, made once per backend. */
     private String[] source(String... files) {
         return sourceTexts.computeIfAbsent(String.join("+", files), k -> {
-            KernelSources once = file -> fileTexts.computeIfAbsent(file, sources::load);
-            String text = once.program(files);
+            String text = sources.program(files);
             return new String[] {text, BinaryCache.hash(text.getBytes(java.nio.charset.StandardCharsets.UTF_8))};
         });
     }

@@ -12,7 +12,6 @@ import dev.soma.reference.Reference;
 import dev.soma.reference.Ulp;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -91,12 +90,7 @@ class ActivationAccuracyTest {
 
     @TestFactory
     List<DynamicNode> elementwise() {
-        List<DynamicNode> perBackend = new ArrayList<>();
-        for (String label : Backends.labelsWithExact()) {
-            if (Backends.NO_OPENCL.equals(label)) {
-                perBackend.add(DynamicTest.dynamicTest(label, Backends::noOpenClDevice));
-                continue;
-            }
+        return Backends.perBackend(label -> {
             List<DynamicNode> cases = new ArrayList<>();
             for (ActivationFunction f : Functions.all()) {
                 for (boolean derivative : new boolean[] {false, true}) {
@@ -104,9 +98,8 @@ class ActivationAccuracyTest {
                     cases.add(DynamicTest.dynamicTest(name, () -> checkElementwise(label, f, derivative)));
                 }
             }
-            perBackend.add(DynamicContainer.dynamicContainer(label, cases));
-        }
-        return perBackend;
+            return cases;
+        });
     }
 
     private static void checkElementwise(String label, ActivationFunction f, boolean derivative) {
@@ -161,12 +154,7 @@ class ActivationAccuracyTest {
 
     @TestFactory
     List<DynamicNode> rowwise() {
-        List<DynamicNode> perBackend = new ArrayList<>();
-        for (String label : Backends.labelsWithExact()) {
-            if (Backends.NO_OPENCL.equals(label)) {
-                perBackend.add(DynamicTest.dynamicTest(label + " softmax", Backends::noOpenClDevice));
-                continue;
-            }
+        return Backends.perBackend(label -> {
             List<DynamicNode> cases = new ArrayList<>();
             for (int width : WIDTHS) {
                 for (boolean log : new boolean[] {false, true}) {
@@ -175,9 +163,8 @@ class ActivationAccuracyTest {
                     cases.add(DynamicTest.dynamicTest(fn + " backward width " + width, () -> checkRows(label, width, log, true)));
                 }
             }
-            perBackend.add(DynamicContainer.dynamicContainer(label, cases));
-        }
-        return perBackend;
+            return cases;
+        });
     }
 
     /**

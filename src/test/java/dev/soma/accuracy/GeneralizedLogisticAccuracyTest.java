@@ -11,7 +11,6 @@ import dev.soma.reference.Reference;
 import dev.soma.reference.Ulp;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -55,12 +54,7 @@ class GeneralizedLogisticAccuracyTest {
 
     @TestFactory
     List<DynamicNode> largeAlpha() {
-        List<DynamicNode> perBackend = new ArrayList<>();
-        for (String label : Backends.labelsWithExact()) {
-            if (Backends.NO_OPENCL.equals(label)) {
-                perBackend.add(DynamicTest.dynamicTest(label, Backends::noOpenClDevice));
-                continue;
-            }
+        return Backends.perBackend(label -> {
             List<DynamicNode> cases = new ArrayList<>();
             cases.add(DynamicTest.dynamicTest("known case alpha=3.9 x=-0.36", () -> checkKnownCase(label)));
             for (double alpha : ALPHAS) {
@@ -69,9 +63,8 @@ class GeneralizedLogisticAccuracyTest {
                     cases.add(DynamicTest.dynamicTest(name, () -> check(label, alpha, derivative)));
                 }
             }
-            perBackend.add(DynamicContainer.dynamicContainer(label, cases));
-        }
-        return perBackend;
+            return cases;
+        });
     }
 
     /** The grid for α: sorted, no duplicates, every point with a normal or zero-free reference. */

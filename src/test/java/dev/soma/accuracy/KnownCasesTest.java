@@ -9,7 +9,6 @@ import dev.soma.reference.Functions;
 import dev.soma.reference.Ulp;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -183,20 +182,14 @@ class KnownCasesTest {
 
     @TestFactory
     List<DynamicNode> knownCases() {
-        List<DynamicNode> out = new ArrayList<>();
-        for (String label : Backends.labelsWithExact()) {
-            if (Backends.NO_OPENCL.equals(label)) {
-                out.add(DynamicTest.dynamicTest(label, Backends::noOpenClDevice));
-                continue;
-            }
+        return Backends.perBackend(label -> {
             List<DynamicNode> cases = new ArrayList<>();
             cases.add(DynamicTest.dynamicTest("closed-form values and ±∞ limits", () -> values(label)));
             cases.add(DynamicTest.dynamicTest("NaN in, NaN out (forward and derivative)", () -> nan(label)));
             cases.add(DynamicTest.dynamicTest("sign of −0", () -> signOfZero(label)));
             cases.add(DynamicTest.dynamicTest("softmax special rows", () -> softmaxRows(label)));
-            out.add(DynamicContainer.dynamicContainer(label, cases));
-        }
-        return out;
+            return cases;
+        });
     }
 
     private static Backend backend(String label) {

@@ -69,6 +69,26 @@ class BinaryCacheTest {
      * GELU forward through a fresh backend on {@code selector} (opening it builds the sigmoid program
      * unless the cache holds it: the device check); closing it stores what was compiled.
      */
+    /**
+     * The cache holds exactly two complete entries (the check's and gelu's), and a gelu in this process
+     * loads gelu's from it and builds nothing; returns the load count from before that gelu.
+     */
+    private int assertTwoCompleteEntriesAndGeluLoads(String sel, String entriesWhat, String loadWhat)
+            throws IOException {
+        List<Path> files = entries();
+        assertEquals(2, files.size(), entriesWhat + ": " + files);
+        for (Path f : files) {
+            byte[] data = Files.readAllBytes(f);
+            assertNotNull(BinaryCache.parse(data, keyOf(data)), f + " is a complete entry");
+        }
+        int bin0 = BinaryCache.BINARY_LOADS.get();
+        int src0 = BinaryCache.SOURCE_BUILDS.get();
+        gelu(sel);
+        assertEquals(1, BinaryCache.BINARY_LOADS.get() - bin0, loadWhat);
+        assertEquals(0, BinaryCache.SOURCE_BUILDS.get() - src0);
+        return bin0;
+    }
+
     private static float[] gelu(String selector) {
         try (Backend b = Backends.openCl(selector)) {
             return b.forward(Activation.GELU, input());
@@ -177,17 +197,8 @@ class BinaryCacheTest {
         } finally {
             pool.shutdown();
         }
-        List<Path> files = entries();
-        assertEquals(2, files.size(), "two programs, one entry each, no temporary files: " + files);
-        for (Path f : files) {
-            byte[] data = Files.readAllBytes(f);
-            assertNotNull(BinaryCache.parse(data, keyOf(data)), f + " is a complete entry");
-        }
-        int bin0 = BinaryCache.BINARY_LOADS.get();
-        int src0 = BinaryCache.SOURCE_BUILDS.get();
-        gelu(sel);
-        assertEquals(1, BinaryCache.BINARY_LOADS.get() - bin0, "gelu's entry loads (the check's entry is found, not loaded)");
-        assertEquals(0, BinaryCache.SOURCE_BUILDS.get() - src0);
+        int bin0 = assertTwoCompleteEntriesAndGeluLoads(sel, "two programs, one entry each, no temporary files",
+                "gelu's entry loads (the check's entry is found, not loaded)");
         try (Backend b = Backends.openCl(sel)) {
             assertEquals(1, b.forward(Activation.SIGMOID, new float[] {40f})[0]);
         }
@@ -251,17 +262,8 @@ class BinaryCacheTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), out);
         assertTrue(out.contains("RESULT 0.841"), out); // gelu(1) = 0.8413
-        List<Path> files = entries();
-        assertEquals(2, files.size(), "the check and gelu, stored at exit: " + files);
-        for (Path f : files) {
-            byte[] data = Files.readAllBytes(f);
-            assertNotNull(BinaryCache.parse(data, keyOf(data)), f + " is a complete entry");
-        }
-        int bin0 = BinaryCache.BINARY_LOADS.get();
-        int src0 = BinaryCache.SOURCE_BUILDS.get();
-        gelu(sel);
-        assertEquals(1, BinaryCache.BINARY_LOADS.get() - bin0, "this process loads what the child stored");
-        assertEquals(0, BinaryCache.SOURCE_BUILDS.get() - src0);
+        assertTwoCompleteEntriesAndGeluLoads(sel, "the check and gelu, stored at exit",
+                "this process loads what the child stored");
     }
 
     /** A loaded entry is marked used (its time), so that pruning keeps what is in use. */

@@ -8,11 +8,15 @@ import dev.soma.opencl.DeviceInfo;
 
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The backends a test runs on, and the one rule for OpenCL tests: an OpenCL case asserts that OpenCL
@@ -85,6 +89,19 @@ public final class Backends {
         }
         Assumptions.abort("no OpenCL device: OpenCL case skipped (set SOMA_REQUIRE_OPENCL=1 to make this a failure)");
         throw new AssertionError("unreachable");
+    }
+
+    /**
+     * One container of cases per label of {@link #labelsWithExact()}, named by the label, its cases made
+     * by {@code cases}; the {@link #NO_OPENCL} label becomes one {@link #noOpenClDevice()} test instead.
+     */
+    public static List<DynamicNode> perBackend(Function<String, List<DynamicNode>> cases) {
+        List<DynamicNode> out = new ArrayList<>();
+        for (String label : labelsWithExact()) {
+            out.add(NO_OPENCL.equals(label) ? DynamicTest.dynamicTest(label, Backends::noOpenClDevice)
+                    : DynamicContainer.dynamicContainer(label, cases.apply(label)));
+        }
+        return out;
     }
 
     /**
