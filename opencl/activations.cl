@@ -22,6 +22,20 @@
 #define SOMA_ITEMS 1
 #endif
 
+/* noisy ReLU of v with scale p0 and noise n: w = v + p0 n, max(0, w) (f') or [w > 0] (f'), NaN kept */
+static inline ACC soma_noisy(const ACC v, const float p0, const float n) {
+#if SOMA_FP64
+    const ACC w = v + (ACC) p0 * (ACC) n; /* the product is exact in double */
+#else
+    const ACC w = fma((ACC) p0, (ACC) n, v); /* one rounding */
+#endif
+#if DERIV
+    return w > 0 ? (ACC) 1 : (SOMA_ISNAN(w) ? w : (ACC) 0);
+#else
+    return w > 0 ? w : (SOMA_ISNAN(w) ? w : (ACC) 0);
+#endif
+}
+
 /* The formula of (ACT, DERIV) for one element v: slope = PReLU's slope for this element (ignored
  * otherwise), index = the element's global index and seed = noisy ReLU's seed (its noise is
  * soma_noise(seed, index); both ignored otherwise). Used by soma_activation below and by fused
@@ -226,16 +240,7 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
 #endif
 
 #elif ACT == SOMA_ACT_NOISY_RELU
-#if SOMA_FP64
-    const ACC w = v + (ACC) p0 * (ACC) soma_noise(seed, index); /* the product is exact in double */
-#else
-    const ACC w = fma((ACC) p0, (ACC) soma_noise(seed, index), v); /* one rounding */
-#endif
-#if DERIV
-    r = w > 0 ? one : (SOMA_ISNAN(w) ? w : zero);
-#else
-    r = w > 0 ? w : (SOMA_ISNAN(w) ? w : zero);
-#endif
+    r = soma_noisy(v, p0, soma_noise(seed, index));
 
 #elif ACT == SOMA_ACT_ELU
     const ACC a = (ACC) p0;
@@ -544,6 +549,30 @@ kernel void soma_activation(global const REAL* x, global REAL* y, const uint n,
         return;
     }
     const float slope = slopes[col];
+#elif ACT == SOMA_ACT_NOISY_RELU && SOMA_ITEMS % 2 == 0
+    /* noisy ReLU, SOMA_ITEMS / 2 pairs per work-item: Box-Muller gives the noise of elements 2P and
+       2P + 1 together (soma_noise_pair), so each pair is drawn once. Pair j of work-item lid of group
+       g is g * (lsize * SOMA_ITEMS / 2) + j * lsize + lid. The noise's pairs are these local pairs
+       because index0 is even (the host passes 0). (On POCL the two elements' accesses become a gather
+       and a scatter. Tried and dropped: moving each pair as one 64-bit word halved the vector width,
+       twice the instructions per element; a separate unguarded branch for whole groups compiled to
+       scalar code.) */
+    const uint lsize = (uint) get_local_size(0);
+    const uint base = (uint) get_group_id(0) * (lsize * (SOMA_ITEMS / 2)) + (uint) get_local_id(0);
+    const ulong key = soma_mix64(seed);
+    const float q0 = SOMA_P0_ONE ? 1.0f : p0;
+#pragma unroll
+    for (uint j = 0; j < SOMA_ITEMS / 2; j++) {
+        const uint pr = base + j * lsize;
+        const uint e = 2 * pr;
+        if (e < n) {
+            const float2 nz = soma_noise_pair(key, (index0 >> 1) + (ulong) pr);
+            y[e] = (REAL) soma_noisy((ACC) x[e], q0, nz.x);
+            if (e + 1 < n) {
+                y[e + 1] = (REAL) soma_noisy((ACC) x[e + 1], q0, nz.y);
+            }
+        }
+    }
 #elif SOMA_ITEMS > 1
     /* SOMA_ITEMS elements per work-item (the tuner's choice per device): element i of work-item lid
        of group g is g * (lsize * SOMA_ITEMS) + i * lsize + lid, so that at each i neighbouring

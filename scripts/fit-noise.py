@@ -1,21 +1,20 @@
 #!/usr/bin/env python3
-"""Fits the two polynomials of noisy ReLU's inverse normal (soma_inverse_normal in opencl/prelude.cl,
-JavaKernels.inverseNormal): on the noise's grid u = (k + 1/2) 2^-23, x = 2u - 1 and
-w = -log((1-x)(1+x)) evaluated in float exactly as the kernel does (soma_noise_log); then
-Phi^-1(u) = x P(w - 2.5) where w < 5 and x Q(sqrt(w) - 3) elsewhere (Giles' erfinv variables, sqrt2
-folded in). P and Q: degree 8, fitted to the relative error over every grid point (Lawson's iteratively
-reweighted least squares towards minimax), rounded to float. Prints the coefficients and the maximum
-relative error and ulp error of the whole float evaluation against scipy's ndtri.
-Needs numpy and scipy. Run: python3 scripts/fit-noise.py  (about a minute)
+"""Fits the two polynomials of noisy ReLU's Box-Muller noise (soma_noise_pair in opencl/prelude.cl,
+JavaKernels.noisePair): on the angle grid g = (k + 1/2) 2^-21, k = 0 ... 2^21 - 1 (every value g
+takes), sin(g pi/4) = g A(g^2) and cos(g pi/4) = 1 + g^2 B(g^2), A of degree 4 and B of degree 4,
+fitted to the relative error (Lawson's iteratively reweighted least squares towards minimax) and
+rounded to float. Then evaluates everything in float exactly as the kernel does and prints the
+coefficients and the maximum errors of sin, cos, the radius sqrt(-2 log u) on its whole grid
+u = (k + 1/2) 2^-23, and their products, against double precision.
+Needs numpy. Run: python3 scripts/fit-noise.py  (about half a minute)
 """
 import numpy as np
-from scipy.special import ndtri
 
 f32 = np.float32
 
 
 def fma(a, b, c):
-    # float fma through double: a*b is exact in double; the one extra rounding is immaterial here
+    # float fma through double: a*b is exact in double; the double rounding of the sum is immaterial here
     return (np.asarray(a, np.float64) * np.asarray(b, np.float64) + np.asarray(c, np.float64)).astype(np.float32)
 
 
@@ -37,7 +36,7 @@ def noise_log(t):
     return fma(ef, float.fromhex('0x1.62e4p-1'), fma(ef, float.fromhex('0x1.7f7d1cp-20'), lm))
 
 
-def lawson(v, y, deg, iters=30):
+def lawson(v, y, deg, iters=40):
     a = np.vander(v, deg + 1)
     wts = np.ones_like(v)
     for _ in range(iters):
@@ -49,23 +48,43 @@ def lawson(v, y, deg, iters=30):
     return c
 
 
-k = np.arange(2 ** 23, dtype=np.float64)
-ud = (k + 0.5) * 2.0 ** -23
+def ulps(got, ref):
+    return np.abs(got.astype(np.float64) - ref) / np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
+
+
+k = np.arange(2 ** 21, dtype=np.float64)
+gd = (k + 0.5) * 2.0 ** -21
+g = gd.astype(np.float32)  # exact: 22 significant bits
+g2d = gd * gd
+sin_ref = np.sin(gd * np.pi / 4)
+cos_ref = np.cos(gd * np.pi / 4)
+# fit in the double g^2; the float evaluation below uses the float g*g, as the kernel does
+ca = [f32(c) for c in lawson(g2d, sin_ref / gd, 4)]
+# cos - 1 = -2 sin^2(x/2), without the cancellation of cos_ref - 1 near 0
+cb = [f32(c) for c in lawson(g2d, -2 * np.sin(gd * np.pi / 8) ** 2 / g2d, 4)]
+g2 = g * g
+a = np.full_like(g, ca[0])
+for c in ca[1:]:
+    a = fma(a, g2, c)
+s = g * a
+b = np.full_like(g, cb[0])
+for c in cb[1:]:
+    b = fma(b, g2, c)
+c = fma(g2, b, f32(1))
+print('A (sin(g pi/4) = g A(g^2)):       ', ', '.join(float(v).hex() for v in ca))
+print('B (cos(g pi/4) = 1 + g^2 B(g^2)): ', ', '.join(float(v).hex() for v in cb))
+es = np.abs(s - sin_ref) / sin_ref
+ec = np.abs(c - cos_ref) / cos_ref
+print('sin: max relative error %.3g (%.2f ulp); cos: %.3g (%.2f ulp)'
+      % (es.max(), ulps(s, sin_ref).max(), ec.max(), ulps(c, cos_ref).max()))
+
+ku = np.arange(2 ** 23, dtype=np.float64)
+ud = (ku + 0.5) * 2.0 ** -23
 u = ud.astype(np.float32)
-ref = ndtri(ud)
-x = f32(2) * u - f32(1)
-w = -noise_log((f32(1) - x) * (f32(1) + x))
-cen = w < f32(5)
-v = np.where(cen, w - f32(2.5), np.sqrt(w) - f32(3))
-y = ref / x.astype(np.float64)
-cp = [f32(c) for c in lawson(v[cen].astype(np.float64), y[cen], 8)]
-cq = [f32(c) for c in lawson(v[~cen].astype(np.float64), y[~cen], 8)]
-p = np.where(cen, cp[0], cq[0])
-for a, b in zip(cp[1:], cq[1:]):
-    p = fma(p, v, np.where(cen, a, b))
-n = (p * x).astype(np.float64)
-err = np.abs(n - ref)
-ulp = np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
-print('P (w < 5, in w - 2.5):      ', ', '.join(float(c).hex() for c in cp))
-print('Q (w >= 5, in sqrt(w) - 3): ', ', '.join(float(c).hex() for c in cq))
-print('max relative error %.3g, max %.2f ulp, |n| <= %.4f' % ((err / np.abs(ref)).max(), (err / ulp).max(), np.abs(n).max()))
+r = np.sqrt(f32(-2) * noise_log(u))
+r_ref = np.sqrt(-2 * np.log(ud))
+er = np.abs(r - r_ref) / r_ref
+print('radius: max relative error %.3g (%.2f ulp), r in [%.4g, %.4f]'
+      % (er.max(), ulps(r, r_ref).max(), r.min(), r.max()))
+print('product r*sin or r*cos: relative error below %.3g (sum of the two plus one rounding 2^-24)'
+      % (er.max() + max(es.max(), ec.max()) + 2.0 ** -24))

@@ -157,7 +157,8 @@ public enum Activation implements ActivationFunction {
     /**
      * Noisy ReLU, {@code max(0, x + s·n)} with {@code n ~ N(0,1)} drawn from a counter-based
      * generator keyed by ({@code seed}, element index): the same noise on every backend and every
-     * run, and independent of how the work is split.
+     * run, and independent of how the work is split. Elements 2k and 2k+1 take the two normals of
+     * one Box–Muller draw (pair k of a 64-bit SplitMix hash): independent of each other, |n| ≤ 5.77.
      */
     public static Parameterized noisyRelu(double s, long seed) {
         NOISY_RELU.params.get(0).check(NOISY_RELU, s);
