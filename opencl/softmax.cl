@@ -400,28 +400,44 @@ kernel void soma_softmax_backward_finish(global const REAL* y, global const REAL
  * the max, e^-inf = 0). The sums do not follow the Java path's order (precision fast only).
  */
 
-/* e^r - 1 - r over r^2, soma_expm1_tail's polynomial on 16 lanes */
+/* e^r - 1 - r over r^2, soma_expm1_tail's polynomial on 16 lanes, each step one fma (this vector
+ * path is precision fast only) */
 static inline float16 soma_expm1_tail16(float16 r) {
-    return 0x1.0p-1f + r * (0x1.555556p-3f + r * (0x1.555556p-5f + r * (0x1.111112p-7f
-            + r * (0x1.6c16c2p-10f + r * (0x1.a01a02p-13f + r * 0x1.a01a02p-16f)))));
+    return fma(fma(fma(fma(fma(fma(0x1.a01a02p-16f, r, 0x1.a01a02p-13f), r, 0x1.6c16c2p-10f), r, 0x1.111112p-7f),
+            r, 0x1.555556p-5f), r, 0x1.555556p-3f), r, 0x1.0p-1f);
 }
 
 /* e^(x - m) for x <= m, m finite (x may be -inf): x - m carried as hi + lo (TwoSum) and lo added
- * after the reduction of hi, as soma_exp_hls; 0 below -104 */
+ * after the reduction of hi, as soma_exp_hls, with fma.
+ * Softmax: 0 below -87.34 (e^-87.34 < 2^-126 and k >= -126 above it, so one scale 2^k suffices):
+ * a term below 2^-126 changes neither 1/(cnt + rest) (cnt >= 1) nor an output, which is below
+ * float's normal range then (where the accuracy bar lets outputs flush to zero).
+ * Log-softmax: 0 below -104, two scales. Its max entry's output is -log1p(rest) ~ -rest, so terms
+ * far below 2^-126 can add up to a normal output (a row [0, 0, 1, 88.72] gives -1.39e-38, a normal float). */
+#if LOG
+#define SOMA_EXP_FLOOR -104.0f
+#else
+#define SOMA_EXP_FLOOR -87.34f
+#endif
 static inline float16 soma_exp_diff16(float16 x, float m) {
     const float16 d = x - m;
     const float16 bb = d - x;
     const float16 lo = (x - (d - bb)) + (-m - bb);
-    const int16 under = d < -104.0f; /* also x = -inf, where lo is NaN */
-    const float16 a = select(d, (float16) -104.0f, under);
-    float16 kd = a * 0x1.715476p0f + 0x1.8p23f;
+    const int16 under = d < SOMA_EXP_FLOOR; /* also x = -inf, where lo is NaN */
+    const float16 a = select(d, (float16) SOMA_EXP_FLOOR, under);
+    float16 kd = fma(a, 0x1.715476p0f, 0x1.8p23f);
     const int16 k = as_int16(kd) - 0x4b400000;
     kd = kd - 0x1.8p23f;
-    const float16 r = ((a - kd * SOMA_LN2_HI) - kd * SOMA_LN2_LO) + select(lo, (float16) 0.0f, under);
-    const float16 p = 1.0f + (r + r * (r * soma_expm1_tail16(r)));
+    const float16 r = fma(-kd, SOMA_LN2_LO, fma(-kd, SOMA_LN2_HI, a)) + select(lo, (float16) 0.0f, under);
+    const float16 p = 1.0f + fma(r * r, soma_expm1_tail16(r), r);
+#if LOG
     const float16 e = p * as_float16(((k >> 1) + 127) << 23) * as_float16(((k - (k >> 1)) + 127) << 23);
+#else
+    const float16 e = p * as_float16((k + 127) << 23);
+#endif
     return select(e, (float16) 0.0f, under);
 }
+#undef SOMA_EXP_FLOOR
 
 /* the n < 16 entries at p, padded with fill */
 static inline float16 soma_load_tail16(global const REAL* p, uint n, float fill) {

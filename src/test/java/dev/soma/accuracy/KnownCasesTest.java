@@ -271,6 +271,10 @@ class KnownCasesTest {
 
     private static final float MAX = Float.MAX_VALUE;
 
+    // e^A = 1.35e-38 and e^B = 1.22e-38: normal floats just above the smallest, 2^-126 = 1.18e-38
+    private static final float A = -87.2f;
+    private static final float B = -87.3f;
+
     private static void softmaxRows(String label) {
         Backend b = backend(label);
         float nan = Float.NaN;
@@ -283,6 +287,7 @@ class KnownCasesTest {
             1, 1, 1, 1,          // constant → ¼
             0, (float) Math.log(3), ninf, 0, // e^0 : 3 : 0 : 1 → 0.2, 0.6, 0, 0.2 (ln 3 rounded: within 1 ULP)
             MAX, -MAX, MAX, -MAX, // x − max overflows to −∞ (found by HostileInputTest) → ½, 0, ½, 0
+            0, A, B, -200,       // terms just above float's normal range (2^-126 = e^-87.34) are kept
         };
         double[] soft = {
             nan, nan, nan, nan,
@@ -292,6 +297,7 @@ class KnownCasesTest {
             0.25, 0.25, 0.25, 0.25,
             0.2, 0.6, 0, 0.2,
             0.5, 0, 0.5, 0,
+            1, Math.exp(A), Math.exp(B), 0,
         };
         double l2 = -Math.log(2);
         double[] logSoft = {
@@ -302,9 +308,10 @@ class KnownCasesTest {
             -Math.log(4), -Math.log(4), -Math.log(4), -Math.log(4),
             Math.log(0.2), Math.log(0.6), ninf, Math.log(0.2),
             l2, ninf, l2, ninf,             // −2·MAX − ln 2 rounds to −∞ in float
+            -Math.exp(A) - Math.exp(B), A, B, -200, // the max's own output, −log1p(rest) = −2.57e−38, is normal too
         };
-        float[] y = b.softmax(x, 7, 4);
-        float[] ly = b.logSoftmax(x, 7, 4);
+        float[] y = b.softmax(x, 8, 4);
+        float[] ly = b.logSoftmax(x, 8, 4);
         StringBuilder failures = new StringBuilder();
         for (int i = 0; i < x.length; i++) {
             if (!(Ulp.error(y[i], soft[i]) <= 1)) {
