@@ -865,12 +865,14 @@ public final class JavaKernels {
     public static void softmaxRows(float[] x, float[] y, int rowStart, int rowEnd, int cols, boolean log) {
         double[] d = new double[cols];
         double[] e = new double[cols];
+        int[] at = new int[2];
         for (int row = rowStart; row < rowEnd; row++) {
             int o = row * cols;
             if (cols == 0) {
                 return;
             }
-            float m = rowMax(x, o, cols);
+            double md = rowMaxInto(x, o, cols, d, at);
+            float m = (float) md;
             if (m != m) {
                 java.util.Arrays.fill(y, o, o + cols, Float.NaN);
             } else if (m == Float.POSITIVE_INFINITY) {
@@ -887,34 +889,38 @@ public final class JavaKernels {
                 java.util.Arrays.fill(y, o, o + cols, log ? Float.NEGATIVE_INFINITY : 0f);
             } else {
                 // d = m − x ≥ 0 (exact in double), e = e^−d by the polynomial the kernels use
-                // (vectorisable: doubles only), then the sum in four interleaved chains, the order
-                // of softmax.cl's split kernels, so both paths give the same bits
-                double md = m;
+                // (vectorisable: doubles only), then the sum over d ≠ 0 in four interleaved chains,
+                // the order of softmax.cl's split kernels, so both paths give the same bits
                 for (int j = 0; j < cols; j++) {
-                    d[j] = md - x[o + j];
+                    double dj = md - d[j];
+                    d[j] = dj;
+                    e[j] = expNegSq(Math.min(dj, 110.0));
                 }
-                for (int j = 0; j < cols; j++) {
-                    e[j] = expNegSq(Math.min(d[j], 110.0));
-                }
-                int cnt = 0;
+                int cnt = at[0];
                 double r0 = 0, r1 = 0, r2 = 0, r3 = 0;
-                int j = 0;
-                for (; j + 4 <= cols; j += 4) {
-                    cnt += (d[j] == 0 ? 1 : 0) + (d[j + 1] == 0 ? 1 : 0) + (d[j + 2] == 0 ? 1 : 0) + (d[j + 3] == 0 ? 1 : 0);
-                    r0 += d[j] == 0 ? 0.0 : e[j];
-                    r1 += d[j + 1] == 0 ? 0.0 : e[j + 1];
-                    r2 += d[j + 2] == 0 ? 0.0 : e[j + 2];
-                    r3 += d[j + 3] == 0 ? 0.0 : e[j + 3];
-                }
-                for (; j < cols; j++) {
-                    double a = d[j] == 0 ? 0.0 : e[j];
-                    cnt += d[j] == 0 ? 1 : 0;
-                    if ((j & 3) == 0) {
-                        r0 += a;
-                    } else if ((j & 3) == 1) {
-                        r1 += a;
-                    } else {
-                        r2 += a;
+                if (cnt == 1) {
+                    // the one d = 0 (e = 1) at index at[1]: adding 0 there instead of skipping it
+                    // gives the same sums; the chains then need no test per element
+                    e[at[1]] = 0.0;
+                    r0 = sumChains(e, cols);
+                    e[at[1]] = 1.0;
+                } else {
+                    int j = 0;
+                    for (; j + 4 <= cols; j += 4) {
+                        r0 += d[j] == 0 ? 0.0 : e[j];
+                        r1 += d[j + 1] == 0 ? 0.0 : e[j + 1];
+                        r2 += d[j + 2] == 0 ? 0.0 : e[j + 2];
+                        r3 += d[j + 3] == 0 ? 0.0 : e[j + 3];
+                    }
+                    for (; j < cols; j++) {
+                        double a = d[j] == 0 ? 0.0 : e[j];
+                        if ((j & 3) == 0) {
+                            r0 += a;
+                        } else if ((j & 3) == 1) {
+                            r1 += a;
+                        } else {
+                            r2 += a;
+                        }
                     }
                 }
                 double rest = (r0 + r1) + (r2 + r3);
@@ -934,16 +940,136 @@ public final class JavaKernels {
     }
 
     /**
-     * max of x[o, o + n) (−∞ when empty) with Math.max's rules (NaN wins, +0 above −0): the same
-     * whatever the order. One chain: C2 vectorises this reduction (twice as fast as four scalar
-     * chains, measured on JDK 17).
+     * max of x[o, o + n) with Math.max's rules (NaN wins, +0 above −0; −∞ when empty), and x[o, o + n)
+     * converted into d; at[0] = how many entries equal the max, at[1] = the index of one of them
+     * (meaningful when at[0] = 1 and the max is finite). One scalar pass in four chains with a
+     * test per element that is nearly always false (a new chain maximum, a tie or a NaN): about twice
+     * as fast as a Math.max reduction followed by a separate conversion pass (JDK 17).
      */
-    private static float rowMax(float[] x, int o, int n) {
-        float m = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) {
-            m = Math.max(m, x[o + j]);
+    private static double rowMaxInto(float[] x, int o, int n, double[] d, int[] at) {
+        double m0 = Double.NEGATIVE_INFINITY, m1 = m0, m2 = m0, m3 = m0;
+        int c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        int i0 = -1, i1 = -1, i2 = -1, i3 = -1;
+        boolean nan = false;
+        int n4 = n & ~3;
+        for (int j = 0; j < n4; j += 4) {
+            double a0 = x[o + j], a1 = x[o + j + 1], a2 = x[o + j + 2], a3 = x[o + j + 3];
+            d[j] = a0;
+            d[j + 1] = a1;
+            d[j + 2] = a2;
+            d[j + 3] = a3;
+            if (!(a0 < m0)) {
+                if (a0 > m0) {
+                    m0 = a0;
+                    c0 = 1;
+                    i0 = j;
+                } else if (a0 == m0) {
+                    m0 = Math.max(m0, a0); // +0 above −0
+                    c0++;
+                } else {
+                    nan = true;
+                }
+            }
+            if (!(a1 < m1)) {
+                if (a1 > m1) {
+                    m1 = a1;
+                    c1 = 1;
+                    i1 = j + 1;
+                } else if (a1 == m1) {
+                    m1 = Math.max(m1, a1);
+                    c1++;
+                } else {
+                    nan = true;
+                }
+            }
+            if (!(a2 < m2)) {
+                if (a2 > m2) {
+                    m2 = a2;
+                    c2 = 1;
+                    i2 = j + 2;
+                } else if (a2 == m2) {
+                    m2 = Math.max(m2, a2);
+                    c2++;
+                } else {
+                    nan = true;
+                }
+            }
+            if (!(a3 < m3)) {
+                if (a3 > m3) {
+                    m3 = a3;
+                    c3 = 1;
+                    i3 = j + 3;
+                } else if (a3 == m3) {
+                    m3 = Math.max(m3, a3);
+                    c3++;
+                } else {
+                    nan = true;
+                }
+            }
         }
-        return m;
+        for (int j = n4; j < n; j++) {
+            double a0 = x[o + j];
+            d[j] = a0;
+            if (!(a0 < m0)) {
+                if (a0 > m0) {
+                    m0 = a0;
+                    c0 = 1;
+                    i0 = j;
+                } else if (a0 == m0) {
+                    m0 = Math.max(m0, a0);
+                    c0++;
+                } else {
+                    nan = true;
+                }
+            }
+        }
+        double m = Math.max(Math.max(m0, m1), Math.max(m2, m3));
+        int cnt = 0;
+        int idx = -1;
+        if (m0 == m) {
+            cnt += c0;
+            idx = i0;
+        }
+        if (m1 == m) {
+            cnt += c1;
+            idx = i1;
+        }
+        if (m2 == m) {
+            cnt += c2;
+            idx = i2;
+        }
+        if (m3 == m) {
+            cnt += c3;
+            idx = i3;
+        }
+        at[0] = cnt;
+        at[1] = idx;
+        return nan ? Double.NaN : m;
+    }
+
+    /**
+     * Σ e[0, n) in four interleaved chains (element j into chain j mod 4), summed (r0 + r1) + (r2 + r3)
+     * and returned as r0 (the other three are then 0, so the caller's own final sum is the same).
+     */
+    private static double sumChains(double[] e, int n) {
+        double r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            r0 += e[j];
+            r1 += e[j + 1];
+            r2 += e[j + 2];
+            r3 += e[j + 3];
+        }
+        for (; j < n; j++) {
+            if ((j & 3) == 0) {
+                r0 += e[j];
+            } else if ((j & 3) == 1) {
+                r1 += e[j];
+            } else {
+                r2 += e[j];
+            }
+        }
+        return (r0 + r1) + (r2 + r3);
     }
 
     /**
