@@ -601,11 +601,18 @@ static inline double soma_jmax(double a, double b) {
     return (SOMA_ISNAN(a) || SOMA_ISNAN(b)) ? a + b : (a >= b ? a : b);
 }
 static inline double soma_expneg_sq(double a) {
-    double u = -a * 0x1.0p-8;
-    double p = 1.0 + u * (1.0 + u * (0x1.0p-1 + u * (0x1.5555555555555p-3 + u * (0x1.5555555555555p-5
-            + u * (0x1.1111111111111p-7 + u * (0x1.6c16c16c16c17p-10 + u * (0x1.a01a01a01a01ap-13
-            + u * (0x1.a01a01a01a01ap-16 + u * (0x1.71de3a556c734p-19 + u * (0x1.27e4fb7789f5cp-22
-            + u * (0x1.ae64567f544e4p-26 + u * (0x1.1eed8eff8d898p-29 + u * 0x1.6124613a86d09p-33))))))))))));
+    /* e^-a, a in [0, 110]: JavaKernels.expNegSq's operations (degree-10 polynomial in a by fma
+     * Horner, squared 8 times); fma is correctly rounded like Math.fma: the same bits */
+    double p = fma(0x1.e74b7cff26cbep-103, a, -0x1.6c1b39e1d3bf6p-91);
+    p = fma(p, a, 0x1.9fbe5e6a06281p-80);
+    p = fma(p, a, -0x1.a0168aa087aa4p-69);
+    p = fma(p, a, 0x1.6c16ac973f057p-58);
+    p = fma(p, a, -0x1.111110c4a9361p-47);
+    p = fma(p, a, 0x1.5555555412f74p-37);
+    p = fma(p, a, -0x1.5555555552a1fp-27);
+    p = fma(p, a, 0x1.fffffffffffb8p-18);
+    p = fma(p, a, -0x1.0p-8);
+    p = fma(p, a, 1.0);
     p = p * p;
     p = p * p;
     p = p * p;

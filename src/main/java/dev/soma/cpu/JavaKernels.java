@@ -144,16 +144,27 @@ public final class JavaKernels {
     }
 
     /**
-     * e^−a for a in [0, 110] with only × and + (so that the JIT can vectorise it): the Taylor
-     * polynomial of degree 13 at −a/256, squared 8 times. Relative error below 1e-13 — far below
-     * float's 6e-8 — and the same operations as {@code soma_expneg_sq} in the prelude.
+     * e^−a for a in [0, 110] with only fused multiply-adds and × (so that the JIT can vectorise it):
+     * p(−a/256)^256, p the degree-10 polynomial interpolating e^u at the 10 Chebyshev nodes of
+     * [−110/256, 0] (and 1 at u = 0), evaluated by Horner in a itself (its coefficients times
+     * (−2^−8)^j, exact: every step is the u-form step times a power of two), then squared 8 times.
+     * Relative error of p (double coefficients, exact arithmetic) below 1.2e-17 on [−110/256, 0], so
+     * the result's error is the roundings' (each squaring doubles it): below 8e-14, 5.2e-14 measured
+     * (ExpNegSqTest; the degree-13 Taylor form before, with separate × and +: 8.7e-14), far below
+     * float's 6e-8. The same operations as {@code soma_expneg_sq} in the prelude (explicit fma there
+     * too, correctly rounded like Math.fma), so both give the same bits.
      */
     static double expNegSq(double a) {
-        double u = -a * 0x1.0p-8;
-        double p = 1.0 + u * (1.0 + u * (0x1.0p-1 + u * (0x1.5555555555555p-3 + u * (0x1.5555555555555p-5
-                + u * (0x1.1111111111111p-7 + u * (0x1.6c16c16c16c17p-10 + u * (0x1.a01a01a01a01ap-13
-                + u * (0x1.a01a01a01a01ap-16 + u * (0x1.71de3a556c734p-19 + u * (0x1.27e4fb7789f5cp-22
-                + u * (0x1.ae64567f544e4p-26 + u * (0x1.1eed8eff8d898p-29 + u * 0x1.6124613a86d09p-33))))))))))));
+        double p = Math.fma(0x1.e74b7cff26cbep-103, a, -0x1.6c1b39e1d3bf6p-91);
+        p = Math.fma(p, a, 0x1.9fbe5e6a06281p-80);
+        p = Math.fma(p, a, -0x1.a0168aa087aa4p-69);
+        p = Math.fma(p, a, 0x1.6c16ac973f057p-58);
+        p = Math.fma(p, a, -0x1.111110c4a9361p-47);
+        p = Math.fma(p, a, 0x1.5555555412f74p-37);
+        p = Math.fma(p, a, -0x1.5555555552a1fp-27);
+        p = Math.fma(p, a, 0x1.fffffffffffb8p-18);
+        p = Math.fma(p, a, -0x1.0p-8);
+        p = Math.fma(p, a, 1.0);
         p = p * p;
         p = p * p;
         p = p * p;
@@ -167,41 +178,42 @@ public final class JavaKernels {
 
     private static final int BLOCK = 256;
 
+    // Elements per block of the sigmoid: long vectorised loops (C2's pre- and post-loops and the loop
+    // set-up cost a share of a short block's time: 2048 ran about 1.2x faster than 256).
+    private static final int SIGMOID_BLOCK = 2048;
+
     /**
      * σ(x) and σ′(x) for the sigmoid itself (outputs in [0,1], so e^−|x| may be clamped at
-     * e^−110, which rounds to float 0 the same as the true value). Blocked through double scratch
-     * arrays in short, branch-free loops (min/max instead of selects) so that C2 vectorises them and
-     * no float↔double conversion chains one element's latency onto the next.
-     * σ = max(t, step)/(1+t), t = e^−min(|x|,110), step = min(max(x·2^1000, 0), 1) (1 for x > 0,
-     * 0 for x < 0; at ±0 t = 1 so either gives 1/2); σ′ = t/(1+t)².
+     * e^−110, which rounds to float 0 the same as the true value). Blocked through a double scratch
+     * array in short, branch-free loops (min/max instead of selects) so that C2 vectorises them and
+     * no float↔double conversion chains one element's latency onto the next: the conversion in, one
+     * vectorised pass in place (divide included), the conversion out.
+     * σ = max(t, min(x·2^1000, 1))/(1+t), t = e^−min(|x|,110) (the max picks 1 for x > 0, where
+     * x·2^1000 ≥ 1, and t for x < 0; at ±0 t = 1 so either gives 1/2; NaN propagates);
+     * σ′ = t/(1+t)².
      */
     private static void sigmoidBlocked(boolean d, float[] x, float[] y, int from, int to) {
-        double[] v = new double[BLOCK];
-        double[] t = new double[BLOCK];
-        for (int s = from; s < to; s += BLOCK) {
-            int m = Math.min(BLOCK, to - s);
+        double[] v = new double[Math.min(SIGMOID_BLOCK, to - from)];
+        for (int s = from; s < to; s += SIGMOID_BLOCK) {
+            int m = Math.min(SIGMOID_BLOCK, to - s);
             for (int i = 0; i < m; i++) {
                 v[i] = x[s + i];
             }
             if (d) {
                 for (int i = 0; i < m; i++) {
-                    t[i] = expNegSq(Math.min(Math.abs(v[i]), 110.0));
-                }
-                for (int i = 0; i < m; i++) {
-                    double w = 1.0 + t[i];
-                    y[s + i] = (float) (t[i] / (w * w));
+                    double ti = expNegSq(Math.min(Math.abs(v[i]), 110.0));
+                    double w = 1.0 + ti;
+                    v[i] = ti / (w * w);
                 }
             } else {
-                // one vectorised pass (divide included) in place, then the conversion alone: the same
-                // operations as before, fewer passes over the scratch and no scalar divide
                 for (int i = 0; i < m; i++) {
                     double vi = v[i];
                     double ti = expNegSq(Math.min(Math.abs(vi), 110.0));
-                    v[i] = Math.max(ti, Math.min(Math.max(vi * 0x1.0p1000, 0.0), 1.0)) / (1.0 + ti);
+                    v[i] = Math.max(ti, Math.min(vi * 0x1.0p1000, 1.0)) / (1.0 + ti);
                 }
-                for (int i = 0; i < m; i++) {
-                    y[s + i] = (float) v[i];
-                }
+            }
+            for (int i = 0; i < m; i++) {
+                y[s + i] = (float) v[i];
             }
         }
     }
@@ -873,12 +885,14 @@ public final class JavaKernels {
     public static void softmaxRows(float[] x, float[] y, int rowStart, int rowEnd, int cols, boolean log) {
         double[] d = new double[cols];
         double[] e = new double[cols];
+        int[] at = new int[2];
         for (int row = rowStart; row < rowEnd; row++) {
             int o = row * cols;
             if (cols == 0) {
                 return;
             }
-            float m = rowMax(x, o, cols);
+            double md = rowMaxInto(x, o, cols, d, at);
+            float m = (float) md;
             if (m != m) {
                 java.util.Arrays.fill(y, o, o + cols, Float.NaN);
             } else if (m == Float.POSITIVE_INFINITY) {
@@ -895,34 +909,38 @@ public final class JavaKernels {
                 java.util.Arrays.fill(y, o, o + cols, log ? Float.NEGATIVE_INFINITY : 0f);
             } else {
                 // d = m − x ≥ 0 (exact in double), e = e^−d by the polynomial the kernels use
-                // (vectorisable: doubles only), then the sum in four interleaved chains, the order
-                // of softmax.cl's split kernels, so both paths give the same bits
-                double md = m;
+                // (vectorisable: doubles only), then the sum over d ≠ 0 in four interleaved chains,
+                // the order of softmax.cl's split kernels, so both paths give the same bits
                 for (int j = 0; j < cols; j++) {
-                    d[j] = md - x[o + j];
+                    double dj = md - d[j];
+                    d[j] = dj;
+                    e[j] = expNegSq(Math.min(dj, 110.0));
                 }
-                for (int j = 0; j < cols; j++) {
-                    e[j] = expNegSq(Math.min(d[j], 110.0));
-                }
-                int cnt = 0;
+                int cnt = at[0];
                 double r0 = 0, r1 = 0, r2 = 0, r3 = 0;
-                int j = 0;
-                for (; j + 4 <= cols; j += 4) {
-                    cnt += (d[j] == 0 ? 1 : 0) + (d[j + 1] == 0 ? 1 : 0) + (d[j + 2] == 0 ? 1 : 0) + (d[j + 3] == 0 ? 1 : 0);
-                    r0 += d[j] == 0 ? 0.0 : e[j];
-                    r1 += d[j + 1] == 0 ? 0.0 : e[j + 1];
-                    r2 += d[j + 2] == 0 ? 0.0 : e[j + 2];
-                    r3 += d[j + 3] == 0 ? 0.0 : e[j + 3];
-                }
-                for (; j < cols; j++) {
-                    double a = d[j] == 0 ? 0.0 : e[j];
-                    cnt += d[j] == 0 ? 1 : 0;
-                    if ((j & 3) == 0) {
-                        r0 += a;
-                    } else if ((j & 3) == 1) {
-                        r1 += a;
-                    } else {
-                        r2 += a;
+                if (cnt == 1) {
+                    // the one d = 0 (e = 1) at index at[1]: adding 0 there instead of skipping it
+                    // gives the same sums; the chains then need no test per element
+                    e[at[1]] = 0.0;
+                    r0 = sumChains(e, cols);
+                    e[at[1]] = 1.0;
+                } else {
+                    int j = 0;
+                    for (; j + 4 <= cols; j += 4) {
+                        r0 += d[j] == 0 ? 0.0 : e[j];
+                        r1 += d[j + 1] == 0 ? 0.0 : e[j + 1];
+                        r2 += d[j + 2] == 0 ? 0.0 : e[j + 2];
+                        r3 += d[j + 3] == 0 ? 0.0 : e[j + 3];
+                    }
+                    for (; j < cols; j++) {
+                        double a = d[j] == 0 ? 0.0 : e[j];
+                        if ((j & 3) == 0) {
+                            r0 += a;
+                        } else if ((j & 3) == 1) {
+                            r1 += a;
+                        } else {
+                            r2 += a;
+                        }
                     }
                 }
                 double rest = (r0 + r1) + (r2 + r3);
@@ -942,16 +960,136 @@ public final class JavaKernels {
     }
 
     /**
-     * max of x[o, o + n) (−∞ when empty) with Math.max's rules (NaN wins, +0 above −0): the same
-     * whatever the order. One chain: C2 vectorises this reduction (twice as fast as four scalar
-     * chains, measured on JDK 17).
+     * max of x[o, o + n) with Math.max's rules (NaN wins, +0 above −0; −∞ when empty), and x[o, o + n)
+     * converted into d; at[0] = how many entries equal the max, at[1] = the index of one of them
+     * (meaningful when at[0] = 1 and the max is finite). One scalar pass in four chains with a
+     * test per element that is nearly always false (a new chain maximum, a tie or a NaN): about twice
+     * as fast as a Math.max reduction followed by a separate conversion pass (JDK 17).
      */
-    private static float rowMax(float[] x, int o, int n) {
-        float m = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) {
-            m = Math.max(m, x[o + j]);
+    private static double rowMaxInto(float[] x, int o, int n, double[] d, int[] at) {
+        double m0 = Double.NEGATIVE_INFINITY, m1 = m0, m2 = m0, m3 = m0;
+        int c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        int i0 = -1, i1 = -1, i2 = -1, i3 = -1;
+        boolean nan = false;
+        int n4 = n & ~3;
+        for (int j = 0; j < n4; j += 4) {
+            double a0 = x[o + j], a1 = x[o + j + 1], a2 = x[o + j + 2], a3 = x[o + j + 3];
+            d[j] = a0;
+            d[j + 1] = a1;
+            d[j + 2] = a2;
+            d[j + 3] = a3;
+            if (!(a0 < m0)) {
+                if (a0 > m0) {
+                    m0 = a0;
+                    c0 = 1;
+                    i0 = j;
+                } else if (a0 == m0) {
+                    m0 = Math.max(m0, a0); // +0 above −0
+                    c0++;
+                } else {
+                    nan = true;
+                }
+            }
+            if (!(a1 < m1)) {
+                if (a1 > m1) {
+                    m1 = a1;
+                    c1 = 1;
+                    i1 = j + 1;
+                } else if (a1 == m1) {
+                    m1 = Math.max(m1, a1);
+                    c1++;
+                } else {
+                    nan = true;
+                }
+            }
+            if (!(a2 < m2)) {
+                if (a2 > m2) {
+                    m2 = a2;
+                    c2 = 1;
+                    i2 = j + 2;
+                } else if (a2 == m2) {
+                    m2 = Math.max(m2, a2);
+                    c2++;
+                } else {
+                    nan = true;
+                }
+            }
+            if (!(a3 < m3)) {
+                if (a3 > m3) {
+                    m3 = a3;
+                    c3 = 1;
+                    i3 = j + 3;
+                } else if (a3 == m3) {
+                    m3 = Math.max(m3, a3);
+                    c3++;
+                } else {
+                    nan = true;
+                }
+            }
         }
-        return m;
+        for (int j = n4; j < n; j++) {
+            double a0 = x[o + j];
+            d[j] = a0;
+            if (!(a0 < m0)) {
+                if (a0 > m0) {
+                    m0 = a0;
+                    c0 = 1;
+                    i0 = j;
+                } else if (a0 == m0) {
+                    m0 = Math.max(m0, a0);
+                    c0++;
+                } else {
+                    nan = true;
+                }
+            }
+        }
+        double m = Math.max(Math.max(m0, m1), Math.max(m2, m3));
+        int cnt = 0;
+        int idx = -1;
+        if (m0 == m) {
+            cnt += c0;
+            idx = i0;
+        }
+        if (m1 == m) {
+            cnt += c1;
+            idx = i1;
+        }
+        if (m2 == m) {
+            cnt += c2;
+            idx = i2;
+        }
+        if (m3 == m) {
+            cnt += c3;
+            idx = i3;
+        }
+        at[0] = cnt;
+        at[1] = idx;
+        return nan ? Double.NaN : m;
+    }
+
+    /**
+     * Σ e[0, n) in four interleaved chains (element j into chain j mod 4), summed (r0 + r1) + (r2 + r3)
+     * and returned as r0 (the other three are then 0, so the caller's own final sum is the same).
+     */
+    private static double sumChains(double[] e, int n) {
+        double r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            r0 += e[j];
+            r1 += e[j + 1];
+            r2 += e[j + 2];
+            r3 += e[j + 3];
+        }
+        for (; j < n; j++) {
+            if ((j & 3) == 0) {
+                r0 += e[j];
+            } else if ((j & 3) == 1) {
+                r1 += e[j];
+            } else {
+                r2 += e[j];
+            }
+        }
+        return (r0 + r1) + (r2 + r3);
     }
 
     /**
