@@ -591,8 +591,8 @@ static inline ACC soma_sigd(ACC z) {
 }
 
 /* sigma(x) and sigma'(x) of the SIGMOID entry itself (outputs in [0,1]): with ACC=double the same
- * operations as JavaKernels.sigmoidBlocked (e^-min(|x|,110) by a degree-13 Taylor polynomial at
- * -a/256 squared 8 times; max/min with Java's NaN semantics); with ACC=float soma_sig / soma_sigd */
+ * operations as JavaKernels.sigmoidBlocked (e^-min(|x|,110) by a degree-10 polynomial for e^-a/256,
+ * fma Horner, squared 8 times; max/min with Java's NaN semantics); with ACC=float soma_sig / soma_sigd */
 #if SOMA_FP64
 static inline double soma_jmin(double a, double b) {
     return (SOMA_ISNAN(a) || SOMA_ISNAN(b)) ? a + b : (a <= b ? a : b);
