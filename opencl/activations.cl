@@ -22,7 +22,7 @@
 #define SOMA_ITEMS 1
 #endif
 
-/* noisy ReLU of v with scale p0 and noise n: w = v + p0 n, max(0, w) (f') or [w > 0] (f'), NaN kept */
+/* noisy ReLU of v with scale p0 and noise n: w = v + p0 n, then max(0, w) (f) or [w > 0] (f'), NaN kept */
 static inline ACC soma_noisy(const ACC v, const float p0, const float n) {
 #if SOMA_FP64
     const ACC w = v + (ACC) p0 * (ACC) n; /* the product is exact in double */

@@ -664,10 +664,10 @@ static inline float soma_noise_log(float t) {
 }
 
 /* Noisy ReLU's noise, Box-Muller over pairs: elements 2P and 2P+1 take the two normals of pair P,
- * drawn from one 64-bit hash z = mix64(key + (P + 1) phi64), key = mix64(seed): SplitMix64's output P
- * from state key (the + 1 keeps seed 0's first pair off z = 0, the extreme radius). Radius: u = (top 23 bits of z
- * + 1/2) 2^-23 in (0,1) (exact in float), r = sqrt(-2 log u) in [3.5e-4, 5.77]. Angle: g = (low 21 bits
- * + 1/2) 2^-21 (exact), (c, s) = (cos, sin)(g pi/4) by polynomials in g^2 (scripts/fit-noise.py), then
+ * drawn from one 64-bit hash z = mix64(key + (P + 1) phi64), key = mix64(seed): SplitMix64's output
+ * P from state key (the + 1 keeps seed 0's first pair off z = 0, the extreme radius). Radius:
+ * u = (top 23 bits of z + 1/2) 2^-23 in (0,1) (exact in float), r = sqrt(-2 log u) in [3.5e-4, 5.77].
+ * Angle: g = (low 21 bits + 1/2) 2^-21 (exact), (c, s) = (cos, sin)(g pi/4) by polynomials in g^2 (scripts/fit-noise.py), then
  * bit 21 swaps c and s and bits 22 and 23 flip the signs: each of the circle's eight octants with
  * probability 1/8, so the angle is uniform. In float from + - * sqrt fma and soma_noise_log only, with
  * correctly rounded sqrt: the same bits at either precision and on every device, and in Java
