@@ -3,6 +3,11 @@
 # soma_jar: builds target/soma-cli.jar when it is missing or older than the sources (tests are not
 # compiled: a broken test must not stop the CLI or a benchmark) and prints its path.
 #
+# soma_bench_build DIR: copies target/soma-cli.jar to DIR/soma-cli.jar, compiles src/bench/java
+# (DenseBench) into DIR/classes against it and the Maven profile `bench`'s peers (CLBlast, EJML,
+# netlib; their classpath resolved once and cached in target/bench-dense/, redone when pom.xml
+# changes), and prints that peers classpath.
+#
 # soma_java: the java command, with the JDK's libjsig.so preloaded. POCL links libLLVM, which
 # installs its own SIGSEGV/SIGBUS/SIGILL handlers when the first program is built, replacing the
 # JVM's (java -Xcheck:jni reports "SIGSEGV handler modified"). The JVM relies on SIGSEGV internally
@@ -35,4 +40,23 @@ soma_preload_jsig() {
       return 0
     fi
   done
+}
+
+soma_bench_build() {
+  local dir="$1" jar cache cpfile sources
+  jar="$(soma_jar)" || return 1
+  cache="$soma_root/target/bench-dense"
+  cpfile="$cache/classpath.txt"
+  mkdir -p "$cache" "$dir/classes" || return 1
+  if [ ! -s "$cpfile" ] || [ "$soma_root/pom.xml" -nt "$cpfile" ]; then
+    echo "soma: resolving the bench profile's classpath ..." >&2
+    (cd "$soma_root" && mvn -q -B -Pbench dependency:build-classpath -DincludeScope=runtime \
+        -DexcludeArtifactIds=jocl,picocli -Dmdep.outputFile="$cpfile.tmp") >&2 || return 1
+    mv "$cpfile.tmp" "$cpfile" || return 1
+  fi
+  cp "$jar" "$dir/soma-cli.jar" || return 1
+  mapfile -t sources < <(find "$soma_root/src/bench/java" -name '*.java')
+  "${JAVA_HOME:+$JAVA_HOME/bin/}javac" -nowarn -encoding UTF-8 --release 17 -d "$dir/classes" \
+      -cp "$dir/soma-cli.jar:$(cat "$cpfile")" "${sources[@]}" >&2 || return 1
+  cat "$cpfile"
 }
