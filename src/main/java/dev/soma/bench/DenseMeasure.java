@@ -809,11 +809,14 @@ public final class DenseMeasure {
     /** The options of scripts/bench-dense and of the dense part of {@code soma bench}. */
     public static final class Options {
         public static final String USAGE = String.join("\n",
-                "usage: bench-dense [--quick] [--device SEL] [--only dense,square,network] [--batches B] [--repeat R]",
+                "usage: bench-dense [--quick] [--device SEL] [--only dense,square,network] [--dense MxNxK]",
+                "                   [--batches B] [--repeat R]",
                 "  --quick           smoke run: dense 64x256x256, square 128,256, network batch 32; 1 call, 1 batch",
                 "  --device SEL      one backend only: java, P:D, gpu, cpu or part of a device name",
                 "                    (default: every OpenCL device, then the Java path)",
                 "  --only SECTIONS   comma-separated: dense (256x1024x1024), square (512,1024,2048), network",
+                "  --dense MxNxK     the dense section's shape: batch M, N outputs, K inputs (fusion gains most",
+                "                    where K is small: the activation pass is then a larger share)",
                 "  --batches B       timed batches per measurement, median taken (default 9; 1 with --quick)",
                 "  --repeat R        calls per timed batch (default: automatic, ~" + (int) (BATCH_SECONDS * 1000)
                         + " ms per batch)");
@@ -827,18 +830,28 @@ public final class DenseMeasure {
         public String device;
         public boolean quick;
         public boolean help;
+        /** --dense M, N, K; applied after --quick's sizes, so that it wins. */
+        private int[] dense;
 
         /** @throws IllegalArgumentException for bad options */
         public static Options parse(String[] args) {
             Options o = new Options();
             BenchSupport.options(args, Set.of("--quick", "-h", "--help"),
-                    Set.of("--device", "--only", "--batches", "--repeat"), (a, v) -> {
+                    Set.of("--device", "--only", "--dense", "--batches", "--repeat"), (a, v) -> {
                         switch (a) {
                             case "--quick" -> o.quick = true;
                             case "-h", "--help" -> o.help = true;
                             case "--device" -> o.device = v.strip();
                             case "--batches" -> o.batches = positive(a, v);
                             case "--repeat" -> o.repeat = positive(a, v);
+                            case "--dense" -> {
+                                String[] p = v.toLowerCase(Locale.ROOT).split("x", -1);
+                                if (p.length != 3) {
+                                    throw new IllegalArgumentException("--dense takes MxNxK (batch x outputs x inputs),"
+                                            + " got '" + v + "'");
+                                }
+                                o.dense = new int[] {positive(a, p[0]), positive(a, p[1]), positive(a, p[2])};
+                            }
                             default -> {
                                 o.only = new LinkedHashSet<>();
                                 for (String part : v.split(",")) {
@@ -867,6 +880,11 @@ public final class DenseMeasure {
                 if (o.repeat < 0) {
                     o.repeat = 1;
                 }
+            }
+            if (o.dense != null) {
+                o.m = o.dense[0];
+                o.n = o.dense[1];
+                o.k = o.dense[2];
             }
             if (o.batches < 0) {
                 o.batches = o.quick ? 1 : 9;

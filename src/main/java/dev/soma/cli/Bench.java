@@ -62,6 +62,10 @@ final class Bench implements Callable<Integer> {
             description = "softmax shape (default 256x4096; 32x4096 with --quick)")
     String softmax;
 
+    @Option(names = "--dense", paramLabel = "MxNxK",
+            description = "dense: the dense section's shape, batch x outputs x inputs (default 256x1024x1024)")
+    String denseShape;
+
     @Option(names = "--quick", description = "smoke run: small sizes (dense 64x256x256, square 128 and 256,"
             + " network batch 32), 1 call, 1 batch")
     boolean quick;
@@ -97,6 +101,7 @@ final class Bench implements Callable<Integer> {
         add(dargs, "--repeat", repeat);
         add(dargs, "--batches", batches);
         add(dargs, "--device", device);
+        add(dargs, "--dense", denseShape);
         if (quick) {
             args.add("--quick");
             dargs.add("--quick");

@@ -67,6 +67,19 @@ class BenchCommandTest {
     }
 
     @Test
+    void denseShapeOption() {
+        ProbeTest.Run r = soma("bench", "--suite", "dense", "--quick", "--device", "java", "--dense", "33x65x17");
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.err().contains("[1/4] dense 33x65x17 on java"), r.err());
+        assertTrue(r.out().contains("fused relu vs dense + relu pass"), r.out());
+        for (String bad : new String[] {"3x4", "3x4x0", "axbxc", "3x4x5x6"}) {
+            ProbeTest.Run b = soma("bench", "--suite", "dense", "--quick", "--device", "java", "--dense", bad);
+            assertEquals(2, b.exit(), bad + ": " + b.err());
+            assertTrue(b.err().contains("--dense"), bad + ": " + b.err());
+        }
+    }
+
+    @Test
     void denseOpenClDeviceTableAndJsonFile(@TempDir Path dir) throws IOException {
         String sel = ProbeTest.openClDevice();
         Path file = dir.resolve("dense.json");
