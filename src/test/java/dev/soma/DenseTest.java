@@ -218,15 +218,9 @@ class DenseTest {
         for (int t = 0; t < 2000; t++) {
             int i = r.nextInt(m);
             int j = r.nextInt(n);
-            double dot = 0;
-            double abs = 0;
-            for (int q = 0; q < k; q++) {
-                double p = (double) x[i * k + q] * w[j * k + q];
-                dot += p;
-                abs += Math.abs(p);
-            }
-            double want = dot + bias[j];
-            double tol = C_BOUND * (k + 2) * U * (abs + Math.abs(bias[j]));
+            double[] ref = Reference.denseAt(x, w, bias, k, i, j);
+            double want = ref[0];
+            double tol = C_BOUND * (k + 2) * U * ref[1];
             assertTrue(Math.abs(y[i * n + j] - want) <= tol, be.info() + " " + s + " y[" + i + "," + j + "] = "
                     + y[i * n + j] + ", reference " + want + ", bound " + tol);
         }

@@ -118,20 +118,13 @@ public final class TuneBench {
             op.run();
             be.finish();
         }
-        double[] td = new double[pairs];
-        double[] tt = new double[pairs];
-        double[] r = new double[pairs];
+        double[][] p = Tuner.pairs(be, def, tuned, op, pairs);
+        double[] td = p[0];
+        double[] tt = p[1];
+        double[] r = p[2];
         int wins = 0;
-        for (int i = 0; i < pairs; i++) {
-            if (i % 2 == 0) {
-                td[i] = time(be, def, op);
-                tt[i] = time(be, tuned, op);
-            } else {
-                tt[i] = time(be, tuned, op);
-                td[i] = time(be, def, op);
-            }
-            r[i] = td[i] / tt[i];
-            wins += r[i] > 1 ? 1 : 0;
+        for (double ri : r) {
+            wins += ri > 1 ? 1 : 0;
         }
         double[] ci = Tuner.medianCi(r);
         double mdD = BenchSupport.median(td);
@@ -153,14 +146,5 @@ public final class TuneBench {
                 + " %d of %d)  %s%n", ci[0], ci[1], ci[2], pairs, wins, pairs,
                 pass ? "PASS (the tuner did not lose)" : "FAIL (tuned is slower)");
         return pass;
-    }
-
-    private static double time(OpenClBackend be, Tuning t, Runnable op) {
-        be.useTuning(t, "bench");
-        be.finish();
-        long t0 = System.nanoTime();
-        op.run();
-        be.finish();
-        return (System.nanoTime() - t0) / 1e9;
     }
 }

@@ -221,11 +221,6 @@ public final class Tuner {
 
     // ------------------------------------------------------------------------------------------------
 
-    /** An operation on the backend under a candidate setting, then its check of y (null: passed). */
-    private interface Run {
-        void run();
-    }
-
     private interface Check {
         String check();
     }
@@ -257,7 +252,7 @@ public final class Tuner {
         float[] got = new float[m * n];
         try (Tensor xt = be.upload(x, m, k); Tensor wt = be.upload(w, n, k); Tensor bt = be.upload(bias, 1, n);
              Tensor yt = be.tensor(m, n)) {
-            Run op = () -> be.dense(xt, wt, WeightLayout.OUT_IN, bt, null, yt);
+            Runnable op = () -> be.dense(xt, wt, WeightLayout.OUT_IN, bt, null, yt);
             Check check = () -> {
                 yt.download(got);
                 for (int i = 0; i < got.length; i++) {
@@ -294,7 +289,7 @@ public final class Tuner {
         float[][] first = new float[2][];
         float[][] refs = {reluRef, geluRef};
         try (Tensor xt = be.upload(x, 1, len); Tensor yr = be.tensor(1, len); Tensor yg = be.tensor(1, len)) {
-            Run op = () -> {
+            Runnable op = () -> {
                 be.forward(Activation.RELU, xt, yr);
                 be.forward(Activation.GELU, xt, yg);
             };
@@ -327,7 +322,7 @@ public final class Tuner {
     }
 
     private static Choice choose(OpenClBackend be, String family, List<Tuning> cands,
-                                 java.util.function.Function<Tuning, String> describe, Run op, Runnable reset,
+                                 java.util.function.Function<Tuning, String> describe, Runnable op, Runnable reset,
                                  Check check, Tensor y, double flops, Options opt, long deadline, List<Trial> trials,
                                  PrintStream log) {
         Tuning def = cands.get(0);
@@ -414,7 +409,7 @@ public final class Tuner {
     }
 
     /** Runs a candidate once on fresh output and checks it: "ok", or what went wrong. */
-    private static String attempt(OpenClBackend be, String family, Tuning c, Run op, Runnable reset, Check check,
+    private static String attempt(OpenClBackend be, String family, Tuning c, Runnable op, Runnable reset, Check check,
                                   Tensor y) {
         try {
             reset.run();
@@ -440,9 +435,10 @@ public final class Tuner {
 
     /**
      * n interleaved pairs of single calls, the defaults first in even pairs, the candidate first in odd
-     * ones: {t(default)}, {t(candidate)}, {t(default) / t(candidate)}.
+     * ones: {t(default)}, {t(candidate)}, {t(default) / t(candidate)}. Leaves the candidate in use.
+     * Also scripts/bench-tune's measurement (dev.soma.bench.TuneBench).
      */
-    private static double[][] pairs(OpenClBackend be, Tuning def, Tuning cand, Run op, int n) {
+    public static double[][] pairs(OpenClBackend be, Tuning def, Tuning cand, Runnable op, int n) {
         double[][] r = new double[3][n];
         for (int i = 0; i < n; i++) {
             if (i % 2 == 0) {
@@ -458,7 +454,7 @@ public final class Tuner {
         return r;
     }
 
-    private static double timed(OpenClBackend be, Tuning t, Run op) {
+    private static double timed(OpenClBackend be, Tuning t, Runnable op) {
         be.useTuning(t, "tuner candidate");
         be.finish();
         long t0 = System.nanoTime();
@@ -467,7 +463,7 @@ public final class Tuner {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    private static double median(OpenClBackend be, Run op, int calls) {
+    private static double median(OpenClBackend be, Runnable op, int calls) {
         double[] t = new double[calls];
         for (int i = 0; i < calls; i++) {
             be.finish();

@@ -5,6 +5,7 @@ import dev.soma.Backend;
 import dev.soma.Tensor;
 import dev.soma.WeightLayout;
 import dev.soma.reference.Backends;
+import dev.soma.reference.Reference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -327,15 +328,9 @@ class TunerTest {
         double u = 0x1p-24;
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
-                double s = 0;
-                double a = 0;
-                for (int q = 0; q < k; q++) {
-                    double p = (double) x[i * k + q] * w[j * k + q];
-                    s += p;
-                    a += Math.abs(p);
-                }
-                double want = s + bias[j];
-                double tol = (k + 2) * u * (a + Math.abs(bias[j]));
+                double[] ref = Reference.denseAt(x, w, bias, k, i, j);
+                double want = ref[0];
+                double tol = (k + 2) * u * ref[1];
                 if (!(Math.abs(y[i * n + j] - want) <= tol)) {
                     fail(m + "x" + n + "x" + k + " with " + be.tuning() + ": y[" + i + "," + j + "] = " + y[i * n + j]
                             + ", reference " + want + ", bound " + tol);

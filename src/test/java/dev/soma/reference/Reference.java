@@ -567,4 +567,19 @@ public final class Reference {
         }
         return scale;
     }
+
+    /**
+     * The dense layer x·Wᵀ + b at (i, j) (x rows × k, W out × in, both row-major) in double, and the
+     * error bound's Σₖ|xᵢₖwⱼₖ| + |bⱼ|: {value, magnitude}.
+     */
+    public static double[] denseAt(float[] x, float[] w, float[] bias, int k, int i, int j) {
+        double dot = 0;
+        double abs = 0;
+        for (int q = 0; q < k; q++) {
+            double p = (double) x[i * k + q] * w[j * k + q];
+            dot += p;
+            abs += Math.abs(p);
+        }
+        return new double[] {dot + bias[j], abs + Math.abs(bias[j])};
+    }
 }
