@@ -445,12 +445,20 @@ kernel void soma_gemm_simple(SOMA_GEMM_ARGS) {
 #define GPU_TK 16
 #endif
 #define GPU_T (GPU_WG * GPU_R)
+/* Row padding of the local slices. A k-contiguous operand (A as M x K, or B as N x K: both operands of
+ * the dense layer) is staged with consecutive work-items walking down a column of the slice, kk =
+ * e % GPU_TK: unpadded, their addresses are GPU_T floats apart, a multiple of the 32 four-byte banks of
+ * NVIDIA and AMD local memory, so every store of a 32-wide warp would hit one bank (16-way conflicts
+ * at GPU_TK = 16). A row of GPU_T + 32 / GPU_TK floats puts a warp's 32 stores (GPU_TK values of kk
+ * times 32 / GPU_TK values of i) in 32 different banks; reads are unaffected (a warp reads one row:
+ * consecutive or broadcast addresses). Mirrored by Tuning.gpuLocalBytes. */
+#define GPU_PAD (GPU_TK >= 32 ? 1 : 32 / GPU_TK)
 
 #if SOMA_GEMM_WANTS(4)
 kernel __attribute__((reqd_work_group_size(GPU_WG, GPU_WG, 1)))
 void soma_gemm_tiled(SOMA_GEMM_ARGS) {
-    local float as[GPU_TK][GPU_T];
-    local float bs[GPU_TK][GPU_T];
+    local float as[GPU_TK][GPU_T + GPU_PAD];
+    local float bs[GPU_TK][GPU_T + GPU_PAD];
     const uint tx = (uint) get_local_id(0);
     const uint ty = (uint) get_local_id(1);
     const uint lid = ty * GPU_WG + tx;

@@ -68,9 +68,10 @@ public record Tuning(int ntRm, int ntRn, int ntWg, int ntVw, int gpuWg, int gpuR
         return 4L * ntWg * ntRm * ntRn;
     }
 
-    /** Local memory of soma_gemm_tiled's two slices, bytes. */
+    /** Local memory of soma_gemm_tiled's two slices, bytes (rows padded by GPU_PAD, as in dense.cl). */
     long gpuLocalBytes() {
-        return 2L * 4 * gpuTk * gpuWg * gpuR;
+        int pad = gpuTk >= 32 ? 1 : 32 / gpuTk;
+        return 2L * 4 * gpuTk * (gpuWg * gpuR + pad);
     }
 
     /** The parameters by name, in a fixed order (the store's and the probe's format). */
