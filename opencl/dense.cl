@@ -430,10 +430,17 @@ kernel void soma_gemm_simple(SOMA_GEMM_ARGS) {
 
 /* ---------------------------------------------------------------------------------------------- *
  * GPUs: the classic local-memory tiled SGEMM, any transposes. A GPU_WG x GPU_WG work-group computes
- * a TM x TN tile (TM = TN = GPU_WG * GPU_R), each work-item GPU_R x GPU_R elements strided by GPU_WG
- * (conflict-free local reads); the k loop steps by GPU_TK, the group staging op(A)'s TM x GPU_TK and
- * op(B)'s GPU_TK x TN slices in local memory (zero outside the matrices: those products only reach
- * elements that are not stored, or add 0 * 0). Range: dim 0 columns, dim 1 rows, local GPU_WG^2.
+ * a TM x TN tile (TM = TN = GPU_T = GPU_WG * GPU_R), each work-item a GPU_R x GPU_R block of adjacent
+ * rows and columns; the k loop steps by GPU_TK, the group staging op(A)'s TM x GPU_TK and op(B)'s
+ * GPU_TK x TN slices in local memory (zero outside the matrices: those products only reach elements
+ * that are not stored, or add 0 * 0). Range: dim 0 columns, dim 1 rows, local GPU_WG^2.
+ *
+ * Local memory, not arithmetic, bounds such a kernel on GPUs: a warp's 32-bit local load costs about
+ * what 4 warp FMAs do (32 banks of 4 bytes per compute unit per clock on NVIDIA and AMD). With a
+ * work-item's columns adjacent, its GPU_R values of each slice row are one vector load (GPU_R = 2, 4,
+ * 8 or 16): per k step 2 vector loads feed GPU_R^2 FMAs (at GPU_R = 4: about 3 clocks of local
+ * loads for 4 of FMAs, where 8 scalar loads took 8), the rows' values being the same address for
+ * half a warp (a broadcast).
  * ---------------------------------------------------------------------------------------------- */
 #ifndef GPU_WG
 #define GPU_WG 16
@@ -445,20 +452,43 @@ kernel void soma_gemm_simple(SOMA_GEMM_ARGS) {
 #define GPU_TK 16
 #endif
 #define GPU_T (GPU_WG * GPU_R)
+#if GPU_R == 2 || GPU_R == 4 || GPU_R == 8 || GPU_R == 16
+#define GPU_VW GPU_R
+#else
+#define GPU_VW 1
+#endif
 /* Row padding of the local slices. A k-contiguous operand (A as M x K, or B as N x K: both operands of
  * the dense layer) is staged with consecutive work-items walking down a column of the slice, kk =
- * e % GPU_TK: unpadded, their addresses are GPU_T floats apart, a multiple of the 32 four-byte banks of
- * NVIDIA and AMD local memory, so every store of a 32-wide warp would hit one bank (16-way conflicts
- * at GPU_TK = 16). A row of GPU_T + 32 / GPU_TK floats puts a warp's 32 stores (GPU_TK values of kk
- * times 32 / GPU_TK values of i) in 32 different banks; reads are unaffected (a warp reads one row:
- * consecutive or broadcast addresses). Mirrored by Tuning.gpuLocalBytes. */
-#define GPU_PAD (GPU_TK >= 32 ? 1 : 32 / GPU_TK)
+ * e % GPU_TK: unpadded, their addresses are GPU_T floats apart, a multiple of the 32 banks, so all 32
+ * stores of a warp would hit one bank (16-way conflicts at GPU_TK = 16). A row of GPU_T + 32 / GPU_TK
+ * floats spreads them over all 32 banks; the padding is rounded up to a multiple of GPU_VW to keep the
+ * rows' vectors aligned (then 2-way at GPU_R = 4, 4-way at 8, on 1 / GPU_R of the traffic the reads
+ * have). Mirrored by Tuning.gpuLocalBytes. */
+#define GPU_PAD0 (GPU_TK >= 32 ? 1 : 32 / GPU_TK)
+#define GPU_PAD ((GPU_PAD0 + GPU_VW - 1) / GPU_VW * GPU_VW)
+#define GPU_S (GPU_T + GPU_PAD)
+#if GPU_VW == 2
+#define GPU_VEC float2
+#define GPU_UNPACK(p, v) p[0] = (v).s0; p[1] = (v).s1;
+#elif GPU_VW == 4
+#define GPU_VEC float4
+#define GPU_UNPACK(p, v) p[0] = (v).s0; p[1] = (v).s1; p[2] = (v).s2; p[3] = (v).s3;
+#elif GPU_VW == 8
+#define GPU_VEC float8
+#define GPU_UNPACK(p, v) p[0] = (v).s0; p[1] = (v).s1; p[2] = (v).s2; p[3] = (v).s3; \
+    p[4] = (v).s4; p[5] = (v).s5; p[6] = (v).s6; p[7] = (v).s7;
+#elif GPU_VW == 16
+#define GPU_VEC float16
+#define GPU_UNPACK(p, v) p[0] = (v).s0; p[1] = (v).s1; p[2] = (v).s2; p[3] = (v).s3; \
+    p[4] = (v).s4; p[5] = (v).s5; p[6] = (v).s6; p[7] = (v).s7; p[8] = (v).s8; p[9] = (v).s9; \
+    p[10] = (v).sa; p[11] = (v).sb; p[12] = (v).sc; p[13] = (v).sd; p[14] = (v).se; p[15] = (v).sf;
+#endif
 
 #if SOMA_GEMM_WANTS(4)
 kernel __attribute__((reqd_work_group_size(GPU_WG, GPU_WG, 1)))
 void soma_gemm_tiled(SOMA_GEMM_ARGS) {
-    local float as[GPU_TK][GPU_T + GPU_PAD];
-    local float bs[GPU_TK][GPU_T + GPU_PAD];
+    local float as[GPU_TK][GPU_S] __attribute__((aligned(4 * GPU_VW)));
+    local float bs[GPU_TK][GPU_S] __attribute__((aligned(4 * GPU_VW)));
     const uint tx = (uint) get_local_id(0);
     const uint ty = (uint) get_local_id(1);
     const uint lid = ty * GPU_WG + tx;
@@ -491,10 +521,17 @@ void soma_gemm_tiled(SOMA_GEMM_ARGS) {
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int kk = 0; kk < GPU_TK; kk++) {
             float av[GPU_R], bv[GPU_R];
+#if GPU_VW > 1
+            const GPU_VEC a4 = ((local const GPU_VEC*) as[kk])[ty];
+            const GPU_VEC b4 = ((local const GPU_VEC*) bs[kk])[tx];
+            GPU_UNPACK(av, a4)
+            GPU_UNPACK(bv, b4)
+#else
             for (int i = 0; i < GPU_R; i++) {
-                av[i] = as[kk][ty + i * GPU_WG];
-                bv[i] = bs[kk][tx + i * GPU_WG];
+                av[i] = as[kk][ty * GPU_R + i];
+                bv[i] = bs[kk][tx * GPU_R + i];
             }
+#endif
             for (int i = 0; i < GPU_R; i++) {
                 for (int j = 0; j < GPU_R; j++) {
                     acc[i][j] = fma(av[i], bv[j], acc[i][j]);
@@ -504,9 +541,9 @@ void soma_gemm_tiled(SOMA_GEMM_ARGS) {
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     for (int i = 0; i < GPU_R; i++) {
-        const uint row = row0 + ty + i * GPU_WG;
+        const uint row = row0 + ty * GPU_R + i;
         for (int j = 0; j < GPU_R; j++) {
-            const uint col = col0 + tx + j * GPU_WG;
+            const uint col = col0 + tx * GPU_R + j;
             if (row < M && col < N) {
                 soma_gemm_store(c, y, M, N, row, col, acc[i][j], alpha, beta, p0, p1, slopes, nslopes, seed);
             }

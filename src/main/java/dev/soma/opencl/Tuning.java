@@ -70,7 +70,9 @@ public record Tuning(int ntRm, int ntRn, int ntWg, int ntVw, int gpuWg, int gpuR
 
     /** Local memory of soma_gemm_tiled's two slices, bytes (rows padded by GPU_PAD, as in dense.cl). */
     long gpuLocalBytes() {
-        int pad = gpuTk >= 32 ? 1 : 32 / gpuTk;
+        int vw = Integer.bitCount(gpuR) == 1 && gpuR > 1 ? gpuR : 1;
+        int pad0 = gpuTk >= 32 ? 1 : 32 / gpuTk;
+        int pad = (pad0 + vw - 1) / vw * vw;
         return 2L * 4 * gpuTk * (gpuWg * gpuR + pad);
     }
 

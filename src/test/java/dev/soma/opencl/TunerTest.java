@@ -295,6 +295,16 @@ class TunerTest {
             be.useTuning(ODD, "test");
             checkDense(be, 37, 67, 131);
             assertTrue(String.join("\n", be.programKeys()).contains("-DGPU_WG=8 -DGPU_R=2 -DGPU_TK=8"));
+            // every shape of the local slices: vector reads of 4, 8 and 16 (padding rounded up to
+            // them), the scalar reads of R = 1 and 3, k steps whose padding is 1 (32) or 4 (8)
+            int[][] tilings = {{16, 4, 16}, {16, 8, 16}, {8, 8, 32}, {4, 16, 8}, {8, 1, 32}, {8, 3, 8}};
+            for (int[] t : tilings) {
+                be.useTuning(Tuner.tiled(ODD, t[0], t[1], t[2]), "test");
+                checkDense(be, 37, 67, 131);
+                checkDense(be, 130, 129, 33);
+                String opts = "-DGPU_WG=" + t[0] + " -DGPU_R=" + t[1] + " -DGPU_TK=" + t[2];
+                assertTrue(String.join("\n", be.programKeys()).contains(opts), opts + " not built");
+            }
         } finally {
             if (saved == null) {
                 System.clearProperty(ClGemm.KERNELS_PROPERTY);
