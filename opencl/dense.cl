@@ -553,9 +553,9 @@ void soma_gemm_tiled(SOMA_GEMM_ARGS) {
 #endif
 
 /* ---------------------------------------------------------------------------------------------- *
- * GPUs, a single row of output with op(B) = B^T (x W^T for one sample): a GEMV_WG work-group per
- * output element, its work-items striding over k (coalesced reads of the row of W), partial sums
- * added by a tree in local memory. Range: dim 0 column * GEMV_WG, dim 1 row.
+ * GPUs, a few rows of output with op(B) = B^T (x W^T for a batch of 1 to 4, ClGemm.GEMV_ROWS): a
+ * GEMV_WG work-group per output element, its work-items striding over k (coalesced reads of the row
+ * of W), partial sums added by a tree in local memory. Range: dim 0 column * GEMV_WG, dim 1 row.
  * ---------------------------------------------------------------------------------------------- */
 #ifndef GEMV_WG
 #define GEMV_WG 64

@@ -156,6 +156,12 @@ class DenseTest {
                     }
                 }
                 runGemm(be, r, new Shape(1, 700, 300), false, true, Broadcast.ROW, 1f, 1f);
+                // batches of 2 to 4 through x·Wᵀ (and Aᵀ·Wᵀ) take the work-group-per-element kernel
+                for (int m = 2; m <= 4; m++) {
+                    for (Broadcast mode : Broadcast.values()) {
+                        runGemm(be, r, new Shape(m, 70 + m, 45 * m), m == 3, true, mode, 1f, 0.5f);
+                    }
+                }
             } finally {
                 if (before == null) {
                     System.clearProperty("soma.gemmKernels");

@@ -17,9 +17,10 @@ import org.jocl.cl_mem;
  * register blocking inside each work-item: {@code soma_gemm_nt} for op(A)·Bᵀ (both operands
  * k-contiguous: the dense layer x·Wᵀ), {@code soma_gemm_nn} for op(A)·B (B n-contiguous; it also
  * takes Aᵀ·Bᵀ by computing (B·A)ᵀ), and {@code soma_gemm_simple} for the thin leftovers. Everywhere
- * else the classic local-memory tiled kernel {@code soma_gemm_tiled}, and for a single row of output
- * (batch size 1) a work-group per output element ({@code soma_gemv_tiled}, transB) or a work-item
- * per column ({@code soma_gemm_simple}). The system property
+ * else the classic local-memory tiled kernel {@code soma_gemm_tiled}, and for a few rows of output
+ * (batch sizes up to {@value #GEMV_ROWS}, transB) a work-group per output element
+ * ({@code soma_gemv_tiled}), for a single row without transB a work-item per column
+ * ({@code soma_gemm_simple}). The system property
  * {@value #KERNELS_PROPERTY} ({@code auto}, {@code cpu}, {@code gpu}) forces a family, so that both
  * can be tested on one device.
  */
@@ -40,6 +41,13 @@ final class ClGemm {
     /** Register block of soma_gemm_nn: rows × 16-column vectors per work-item. */
     static final int NN_RM = 12;
     static final int NN_RV = 2;
+    /**
+     * Up to this many rows of output (a batch of up to 4 through x·Wᵀ) GPUs take soma_gemv_tiled, a
+     * work-group per output element, rather than the tiled kernel: a 64-row tile would do 16 to 64 times
+     * the products needed and give the device only N / 64 work-groups, where this gives it M·N and reads
+     * each row of W M times, from cache after the first (reasoned, not measured: no GPU at hand).
+     */
+    static final int GEMV_ROWS = 4;
 
     private ClGemm() {
     }
@@ -66,11 +74,11 @@ final class ClGemm {
         long[] local;
         boolean gpu = gpuKernels(d);
         Tuning tu = be.tuning();
-        if (gpu && m == 1 && transB) {
+        if (gpu && m <= GEMV_ROWS && transB) {
             int wg = (int) Math.min(64, Integer.highestOneBit(Math.max(1, d.maxWorkGroupSize())));
             kernel = "soma_gemv_tiled";
             options = common + flags(transA, true, false) + " -DGEMV_WG=" + wg;
-            global = new long[] {(long) n * wg, 1};
+            global = new long[] {(long) n * wg, m};
             local = new long[] {wg, 1};
         } else if (gpu && m == 1) {
             // one work-item per column: neighbours read neighbouring elements of each row of B

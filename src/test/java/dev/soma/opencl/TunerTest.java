@@ -305,6 +305,12 @@ class TunerTest {
                 String opts = "-DGPU_WG=" + t[0] + " -DGPU_R=" + t[1] + " -DGPU_TK=" + t[2];
                 assertTrue(String.join("\n", be.programKeys()).contains(opts), opts + " not built");
             }
+            // batches of 2 to 4 take the work-group-per-element kernel (soma_gemv_tiled, kernel 5)
+            for (int m = 2; m <= ClGemm.GEMV_ROWS; m++) {
+                checkDense(be, m, 67, 131);
+            }
+            String keys = String.join("\n", be.programKeys());
+            assertTrue(keys.contains("-DSOMA_GEMM_KERNEL=5"), "soma_gemv_tiled never built:\n" + keys);
         } finally {
             if (saved == null) {
                 System.clearProperty(ClGemm.KERNELS_PROPERTY);
