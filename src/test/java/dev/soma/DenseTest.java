@@ -112,7 +112,8 @@ class DenseTest {
     }
 
     static final List<Shape> SHAPES = List.of(new Shape(1, 1, 1), new Shape(7, 13, 17), new Shape(127, 129, 131),
-            new Shape(33, 65, 31), new Shape(1, 300, 257), new Shape(300, 1, 257), new Shape(65, 17, 1));
+            new Shape(33, 65, 31), new Shape(1, 300, 257), new Shape(300, 1, 257), new Shape(65, 17, 1),
+            new Shape(3, 40, 70), new Shape(5, 33, 19), new Shape(32, 256, 40));
 
     @TestFactory
     List<DynamicTest> gemmMatchesCommonsMathForEveryTransposeAndBroadcast() {

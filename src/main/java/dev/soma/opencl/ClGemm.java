@@ -99,7 +99,9 @@ final class ClGemm {
             global = new long[] {(long) ceil(n, t) * wg, (long) ceil(m, t) * wg};
             local = new long[] {wg, wg};
         } else if (transB && !transA) {
-            int rm = m == 1 ? 1 : tu.ntRm();
+            // a batch smaller than the register block gets a block of its own height: the epilogue
+            // runs on whole tiles, so rows past M would compute the activation on duplicates
+            int rm = m == 1 ? 1 : Math.min(m, tu.ntRm());
             int rn = m == 1 ? 8 : tu.ntRn();
             int ntWg = tu.ntWg();
             // work-groups of lx × ly blocks (a 1-D local range of lx·ly): lx by the width alone (one
@@ -108,7 +110,8 @@ final class ClGemm {
             long bx = ceil(n, rn);
             long by = ceil(m, rm);
             int lx = (int) Math.min(ntWg / 4, Long.highestOneBit(bx));
-            int ly = (int) cpuLocal(new long[] {ceil((int) bx, lx), by}, d, 1, Math.min(4, Integer.lowestOneBit(rn)))[1];
+            int ly = epilogueRows(by, (int) cpuLocal(new long[] {ceil((int) bx, lx), by}, d, 1,
+                    Math.min(4, Integer.lowestOneBit(rn)))[1]);
             kernel = "soma_gemm_nt";
             boolean fullN = n % (lx * rn) == 0; // the tiles cover N exactly: no column predicate in the epilogue
             options = common + flags(false, true, false) + " -DNT_RM=" + rm + " -DNT_RN=" + rn + " -DNT_LX=" + lx
@@ -217,6 +220,26 @@ final class ClGemm {
             }
         }
         return new long[] {lx, ly};
+    }
+
+    /**
+     * soma_gemm_nt's blocks per work-group in y, at most {@code ly}: the epilogue runs on whole tiles of
+     * ly blocks, so a ragged last tile computes the activation on duplicate rows. A smaller ly is taken
+     * when it cuts those padded blocks by more than a tenth (by = 6 at M = 32: 8 blocks with ly = 4, 6
+     * with ly = 2; fused GELU then ran 0.92 x the unfused pass on POCL, a tie at M = 24 and 48).
+     */
+    static int epilogueRows(long by, int ly) {
+        int best = ly;
+        for (int l = ly / 2; l >= 1; l /= 2) {
+            if (padded(by, l) * 10 < padded(by, best) * 9) {
+                best = l;
+            }
+        }
+        return best;
+    }
+
+    private static long padded(long by, int ly) {
+        return (by + ly - 1) / ly * ly;
     }
 
     private static long groups(long[] global, long lx, long ly) {
