@@ -47,7 +47,8 @@ public final class Grid {
     /** The grid for {@code f}: the base grid plus the function's own kinks. Sorted; a fresh array. */
     public static float[] of(ActivationFunction f) {
         double[] own = kinks(f);
-        if (own.length == 0) {
+        double[] edges = flushEdges(f.activation());
+        if (own.length == 0 && edges.length == 0) {
             return BASE.clone();
         }
         FloatList l = new FloatList();
@@ -55,7 +56,26 @@ public final class Grid {
         for (double k : own) {
             band(l, k);
         }
+        for (double e : edges) {
+            band(l, e);
+            band(l, -e);
+        }
         return sortedUnique(l);
+    }
+
+    /**
+     * |x| beyond which the fast OpenCL kernels return the flushed result (±0, or x, or 1) of a function
+     * or derivative whose true value there is below the normal range (see {@code SOMA_FLUSH} in
+     * opencl/activations.cl): the last float where |f| ≥ 2^−126 is the given one, so its neighbours test
+     * both sides. Not kinks: the function is smooth there.
+     */
+    public static double[] flushEdges(Activation a) {
+        switch (a) {
+            case GELU: return new double[] {0x1.a4ae0cp+3, 0x1.aaf0b2p+3};
+            case GELU_TANH: return new double[] {0x1.43386ap+3, 0x1.47851ep+3};
+            case ERF: return new double[] {0x1.2b4274p+3};
+            default: return new double[0];
+        }
     }
 
     /** The base grid (no function-specific kinks). Sorted; a fresh array. */
