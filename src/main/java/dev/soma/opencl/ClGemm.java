@@ -228,7 +228,7 @@ final class ClGemm {
      * when it cuts those padded blocks by more than a tenth (by = 6 at M = 32: 8 blocks with ly = 4, 6
      * with ly = 2; fused GELU then ran 0.92 x the unfused pass on POCL, a tie at M = 24 and 48).
      */
-    static int epilogueRows(long by, int ly) {
+    private static int epilogueRows(long by, int ly) {
         int best = ly;
         for (int l = ly / 2; l >= 1; l /= 2) {
             if (padded(by, l) * 10 < padded(by, best) * 9) {
