@@ -646,17 +646,41 @@ public final class JavaKernels {
      * does not vectorise it either: about 8 times slower), the conversion out. The
      * passes perform {@link #geluCdf}'s operations in its order: t, t·Q(t), times e, then the
      * select-free end ({@link #geluOf}; for gelu′ {@link #geluDOf} with φ(x) = e·[x²/2 < ∞]/√(2π)
-     * from the same e = e^−min(x²/2, 110)).
+     * from the same e = e^−min(x²/2, 110)). The passes are {@link #geluRows}'s, here on one row.
      */
     private static void gelu(boolean d, float[] x, float[] y, int from, int to) {
-        int n = Math.min(GELU_BLOCK, to - from);
+        geluRows(d, x, y, from, 1, to - from, to - from);
+    }
+
+    /**
+     * {@link #gelu} on {@code rows} rows of {@code w} elements, row r at {@code off + r·stride} of x and y:
+     * the rows are gathered into the double blocks (the conversion in, scalar anyway) and scattered back
+     * (the conversion out), so that the passes stay long however short the rows.
+     */
+    private static void geluRows(boolean d, float[] x, float[] y, int off, int rows, int w, int stride) {
+        long total = (long) rows * w;
+        int n = (int) Math.min(GELU_BLOCK, total);
         double[] v = new double[n];
         double[] u = new double[n];
-        double[] w = d ? new double[n] : null;
-        for (int s = from; s < to; s += GELU_BLOCK) {
-            int m = Math.min(GELU_BLOCK, to - s);
-            for (int i = 0; i < m; i++) {
-                v[i] = x[s + i];
+        double[] e2 = d ? new double[n] : null;
+        int gr = 0; // the gather's row and column, then the scatter's
+        int gc = 0;
+        int sr = 0;
+        int sc = 0;
+        for (long k = 0; k < total; k += GELU_BLOCK) {
+            int m = (int) Math.min(GELU_BLOCK, total - k);
+            for (int j = 0; j < m; ) {
+                int len = Math.min(w - gc, m - j);
+                int base = off + gr * stride + gc;
+                for (int i = 0; i < len; i++) {
+                    v[j + i] = x[base + i];
+                }
+                j += len;
+                gc += len;
+                if (gc == w) {
+                    gc = 0;
+                    gr++;
+                }
             }
             for (int i = 0; i < m; i++) {
                 u[i] = 6.0 / (6.0 + Math.abs(v[i]));
@@ -668,16 +692,16 @@ public final class JavaKernels {
             if (d) {
                 for (int i = 0; i < m; i++) {
                     double vi = v[i];
-                    w[i] = expNegSq(Math.min(0.5 * (vi * vi), 110.0));
+                    e2[i] = expNegSq(Math.min(0.5 * (vi * vi), 110.0));
                 }
                 for (int i = 0; i < m; i++) {
                     double vi = v[i];
-                    double e = w[i];
+                    double e = e2[i];
                     u[i] = u[i] * e;
-                    w[i] = e * geluMask(0.5 * (vi * vi)) * INV_SQRT2PI;
+                    e2[i] = e * geluMask(0.5 * (vi * vi)) * INV_SQRT2PI;
                 }
                 for (int i = 0; i < m; i++) {
-                    v[i] = geluDOf(v[i], u[i], w[i]);
+                    v[i] = geluDOf(v[i], u[i], e2[i]);
                 }
             } else {
                 for (int i = 0; i < m; i++) {
@@ -688,15 +712,51 @@ public final class JavaKernels {
                     v[i] = geluOf(v[i], u[i]);
                 }
             }
-            for (int i = 0; i < m; i++) {
-                y[s + i] = (float) v[i];
+            for (int j = 0; j < m; ) {
+                int len = Math.min(w - sc, m - j);
+                int base = off + sr * stride + sc;
+                for (int i = 0; i < len; i++) {
+                    y[base + i] = (float) v[j + i];
+                }
+                j += len;
+                sc += len;
+                if (sc == w) {
+                    sc = 0;
+                    sr++;
+                }
             }
         }
     }
 
     /**
+     * The forward activation in place on a block of {@code rows} rows of {@code w} elements of
+     * {@code y}, row r at {@code off + r·stride}: {@code elementwise(f, false, y, y, row start, row end)}
+     * row by row, except gelu, which gathers the rows into its long vectorised passes (the dense
+     * layer's task blocks have rows of 256: gelu row by row ran at about half its speed per element,
+     * C2's scalar pre- and post-loops of its six passes taking a large share of each short row).
+     */
+    public static void elementwiseRows(ActivationFunction f, float[] y, int off, int rows, int w, int stride) {
+        if (off < 0 || rows < 0 || w < 0 || stride < w
+                || (rows > 0 && w > 0 && off + (long) (rows - 1) * stride + w > y.length)) {
+            throw new IllegalArgumentException("elementwiseRows: " + rows + " rows of " + w + " at " + off
+                    + " with stride " + stride + " outside an array of " + y.length);
+        }
+        if (rows == 0 || w == 0) {
+            return;
+        }
+        if (f.activation() == Activation.GELU) {
+            geluRows(false, y, y, off, rows, w, stride);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            int s = off + r * stride;
+            elementwise(f, false, y, y, s, s + w);
+        }
+    }
+
+    /**
      * Φ(v), the standard normal distribution, for v a float's value, with the operations of
-     * {@link #gelu}'s passes: q = Φ(−|v|) = t·Q(t)·e, t = 6/(6+|v|), e = e^−min(v²/2, 110)
+     * {@link #geluRows}'s passes: q = Φ(−|v|) = t·Q(t)·e, t = 6/(6+|v|), e = e^−min(v²/2, 110)
      * ({@link #expNegSq}; v²/2 is exact in double for a float v), then {@link #cdfOf}.
      * Relative error of q below 5e-14 for |v| ≤ √220 (4.5e-14 measured against mpmath;
      * GeluCdfTest): {@link #geluQ}'s 3.3e-15 plus expNegSq's (its squarings). Beyond, q ≤ e^−110
