@@ -324,14 +324,11 @@ static inline ACC soma_act(const ACC v, const float p0_arg, const float p1, cons
 
 #elif ACT == SOMA_ACT_GELU
 #if SOMA_FP64
+    /* x Phi(x), Phi(x) + x phi(x) with Phi(-|x|) = t Q(t) e^-(x^2/2): opencl/prelude.cl, soma_gelu_fn */
 #if DERIV
-    /* 0 at -inf and 1 at +inf (the formula gives inf*0 there) */
-    const ACC cdf = K(0.5) * soma_erfc(-v * K(0x1.6a09e667f3bcdp-1));
-    const ACC pdf = K(0x1.9884533d43651p-2) * soma_exp_negsq(v, K(0.5));
-    r = SOMA_ISINF(v) ? (v > 0 ? one : zero) : cdf + v * pdf;
+    r = soma_gelu_d(v);
 #else
-    /* 0.5*x*erfc(-x/sqrt2): full relative accuracy for x << 0 */
-    r = soma_fix0(K(0.5) * v * soma_erfc(-v * K(0x1.6a09e667f3bcdp-1)), v);
+    r = soma_gelu_fn(v);
 #endif
 #else
     /* a = |x|, e = e^(-a^2/2) with a^2/2 = hi + lo exactly (its rounding would cost up to 90 ulp in the

@@ -74,8 +74,8 @@ static inline float soma_logf(float x) {
     return ((float) e * 0x1.7f7d1cp-20f + lm) + (float) e * 0x1.62e4p-1f;
 }
 
-/* erf / erfc after FDLIBM s_erf.c, branch-free: the interval's coefficients are selected and one
- * rational evaluated in the interval's variable (x^2; |x|-1; 1/x^2). In ACC: JavaMath.erfRatio at precision exact,
+/* erf after FDLIBM s_erf.c (its erfc tail beyond 1.25), branch-free: the interval's coefficients are selected
+ * and one rational evaluated in the interval's variable (x^2; |x|-1; 1/x^2). In ACC: JavaMath.erfRatio at precision exact,
  * the same coefficients rounded to float at fast. */
 #define SOMA_ERSEL(a, b, c, d) (i1 ? (a) : (i2 ? (b) : (i3 ? (c) : (d))))
 static inline ACC soma_erf_ratio(ACC t, int i1, int i2, int i3) {
@@ -250,30 +250,6 @@ static inline double soma_erf(double x) {
     double tail = soma_erfc_tail(axt, inv, ratio);
     double r = i2 ? 8.45062911510467529297e-01 + ratio : (ax >= 6.0 ? 1.0 : 1.0 - tail);
     return i1 ? x + x * ratio : SOMA_COPYSIGN(r, x);
-}
-
-static inline double soma_erfc(double x) {
-    double ax = SOMA_FABS(x);
-    int i1 = ax < 0.84375;
-    int i2 = ax < 1.25;
-    int i3 = ax < 0x1.6db6db6db6db7p1;
-    double axt = ax > 28.0 ? 28.0 : ax;
-    double inv = 1.0 / axt;
-    double t = i1 ? ax * ax : (i2 ? ax - 1.0 : inv * inv);
-    double ratio = soma_erf_ratio(t, i1, i2, i3);
-    double tail = soma_erfc_tail(axt, inv, ratio);
-    double y = x * ratio;
-    /* every arm computed first, then selects only: arms inside a ?: stay branches (POCL then does
-     * not vectorise the kernel) */
-    double r1a = 1.0 - (x + y);
-    double r1b = 0.5 - (y + (x - 0.5));
-    double r2a = (1.0 - 8.45062911510467529297e-01) - ratio;
-    double r2b = 1.0 + (8.45062911510467529297e-01 + ratio);
-    double r3b = 2.0 - tail;
-    double r1 = x < 0.25 ? r1a : r1b;
-    double r2 = x >= 0 ? r2a : r2b;
-    double r3 = x > 0 ? tail : r3b;
-    return i1 ? r1 : (i2 ? r2 : r3);
 }
 
 /* e^(-c*x^2): in double the rounding of x^2 is harmless (JavaKernels does the same) */
@@ -631,6 +607,53 @@ static inline double soma_sigmoid_d(double v) {
     const double t = soma_expneg_sq(soma_jmin(SOMA_FABS(v), 110.0));
     const double w = 1.0 + t;
     return t / (w * w);
+}
+
+/* gelu and gelu' with ACC=double (precision exact): the operations of JavaKernels.gelu, geluQ, cdfOf,
+ * geluOf, geluMask and geluDOf in their order (fma where Java has Math.fma, soma_jmin/jmax for
+ * Math.min/max), so the same bits. Phi(-a) = q = t Q(t) e, a = |x|, t = 6/(6+a), e = e^-min(x^2/2, 110)
+ * (x^2/2 exact for a float x); Q of degree 17 in t - 0.64 (scripts/fit-gelu.py); Phi(x) = max(q, [x > 0] - q);
+ * phi(x) = e [x^2/2 < inf]/sqrt(2 pi); gelu's x clamped to -DBL_MAX so that gelu(-inf) = +0, gelu''s to
+ * [-15, 15] (e is clamped at e^-110 beyond |x| = 14.83) so that gelu'(-inf) = +0, gelu'(+inf) = 1; no select
+ * on data (POCL vectorises it) */
+static inline double soma_gelu_q(double t) {
+    double s = t - 0.64;
+    double p = fma(0x1.ca618e869c0d0p-9, s, -0x1.1003b33f51a19p-7);
+    p = fma(p, s, -0x1.a42e34ff4df12p-7);
+    p = fma(p, s, 0x1.1f388a6fa9f42p-6);
+    p = fma(p, s, 0x1.5d4a0e4fba290p-5);
+    p = fma(p, s, -0x1.b88382e201462p-8);
+    p = fma(p, s, -0x1.dccba4828fd60p-4);
+    p = fma(p, s, -0x1.1e3643fc539f7p-3);
+    p = fma(p, s, 0x1.924daa6603401p-4);
+    p = fma(p, s, 0x1.40853172e2fc6p-1);
+    p = fma(p, s, 0x1.42c5cea5ad94ap+0);
+    p = fma(p, s, 0x1.b99b50d921d5cp+0);
+    p = fma(p, s, 0x1.d59496aa35215p+0);
+    p = fma(p, s, 0x1.98b7a62041fb2p+0);
+    p = fma(p, s, 0x1.2a7b44bd404c4p+0);
+    p = fma(p, s, 0x1.7225adb5d96e1p-1);
+    p = fma(p, s, 0x1.87337353c2e4fp-2);
+    p = fma(p, s, 0x1.5f53b2dbee0b1p-3);
+    return p;
+}
+static inline double soma_gelu_cdf(double v, double q) {
+    return soma_jmax(q, soma_jmin(soma_jmax(v * 0x1.0p1000, 0.0), 1.0) - q);
+}
+static inline double soma_gelu_fn(double v) {
+    const double t = 6.0 / (6.0 + SOMA_FABS(v));
+    const double q = t * soma_gelu_q(t) * soma_expneg_sq(soma_jmin(0.5 * (v * v), 110.0));
+    /* +0 at v = -inf, -0 for every other v */
+    const double z = soma_jmax(soma_jmin(v, -0x1.fffffffffffffp1023) + 0x1.fffffffffffffp1023, -1.0) * -0.0;
+    return soma_jmax(v, -0x1.fffffffffffffp1023) * soma_gelu_cdf(v, q) + z;
+}
+static inline double soma_gelu_d(double v) {
+    const double t = 6.0 / (6.0 + SOMA_FABS(v));
+    const double h = 0.5 * (v * v);
+    const double e = soma_expneg_sq(soma_jmin(h, 110.0));
+    const double q = t * soma_gelu_q(t) * e;
+    const double phi = e * soma_jmin(soma_jmax(0x1.fffffffffffffp1023 - h, 0.0), 1.0) * 0x1.9884533d43651p-2;
+    return fma(soma_jmax(soma_jmin(v, 15.0), -15.0), phi, soma_gelu_cdf(v, q));
 }
 #else
 #define soma_sigmoid_fn(v) soma_sig(v)

@@ -10,10 +10,12 @@ import dev.soma.ActivationFunction;
  * <p>Every function is computed in double with the catalogue's stable form and rounded once to
  * float, with the same operation sequence as {@code opencl/activations.cl} and
  * {@code opencl/softmax.cl} when the device computes in double ({@code ACC=double}); where both use
- * {@link JavaMath} / the prelude's {@code soma_exp} and {@code soma_log} the results are
- * bit-identical, elsewhere (library tanh, atan, expm1, log1p, erf) they agree to 1 ulp of float.
+ * {@link JavaMath} / the prelude's {@code soma_exp} and {@code soma_log}, or {@link #expNegSq} and
+ * gelu's fma polynomial {@link #geluQ} / {@code soma_expneg_sq} and {@code soma_gelu_q}, the results
+ * are bit-identical, elsewhere (library tanh, atan, expm1, log1p, erf) they agree to 1 ulp of float.
  *
- * <p>The function is chosen once per call; each function has its own tight loop. Arrays are
+ * <p>The function is chosen once per call; each function has its own tight loop (sigmoid and gelu:
+ * short passes over a block converted to double, so that C2 vectorises them). Arrays are
  * row-major; {@code x} and {@code y} may be the same array at the same offset (in place).
  *
  * <p>Special values: NaN in gives NaN out for every function and derivative; ±∞ gives the
@@ -25,7 +27,6 @@ public final class JavaKernels {
     private JavaKernels() {
     }
 
-    static final double SQRT1_2 = 0x1.6a09e667f3bcdp-1;        // 1/√2
     static final double INV_SQRT2PI = 0x1.9884533d43651p-2;    // 1/√(2π)
     static final double TWO_OVER_SQRTPI = 0x1.20dd750429b6dp0; // 2/√π
     static final double GELU_C = 0x1.9884533d43651p-1;         // √(2/π)
@@ -635,27 +636,202 @@ public final class JavaKernels {
         }
     }
 
-    /** 0.5·x·erfc(−x/√2); f′ = 0.5·erfc(−x/√2) + x·φ(x), 0 at −∞ and 1 at +∞. */
+    // Elements per block of gelu (its scratch arrays: three of them, 48 KiB in all, for gelu′)
+    private static final int GELU_BLOCK = 2048;
+
+    /**
+     * gelu = x·Φ(x) and gelu′ = Φ(x) + x·φ(x), blocked through double scratch arrays like
+     * {@link #sigmoidBlocked}: the conversion in, short branch-free passes that C2 vectorises (one
+     * loop body with all of {@link #geluCdf}'s operations is too large for C2 to unroll, and it then
+     * does not vectorise it either: about 8 times slower), the conversion out. The
+     * passes perform {@link #geluCdf}'s operations in its order: t, t·Q(t), times e, then the
+     * select-free end ({@link #geluOf}; for gelu′ {@link #geluDOf} with φ(x) = e·[x²/2 < ∞]/√(2π)
+     * from the same e = e^−min(x²/2, 110)). The passes are {@link #geluRows}'s, here on one row.
+     */
     private static void gelu(boolean d, float[] x, float[] y, int from, int to) {
-        if (d) {
-            for (int i = from; i < to; i++) {
-                double v = x[i];
-                double r;
-                if (Double.isInfinite(v)) {
-                    r = v > 0 ? 1.0 : 0.0;
-                } else {
-                    double cdf = 0.5 * JavaMath.erfc(-v * SQRT1_2);
-                    double pdf = INV_SQRT2PI * JavaMath.exp(-0.5 * (v * v));
-                    r = cdf + v * pdf;
+        geluRows(d, x, y, from, 1, to - from, to - from);
+    }
+
+    /**
+     * {@link #gelu} on {@code rows} rows of {@code w} elements, row r at {@code off + r·stride} of x and y:
+     * the rows are gathered into the double blocks (the conversion in, scalar anyway) and scattered back
+     * (the conversion out), so that the passes stay long however short the rows.
+     */
+    private static void geluRows(boolean d, float[] x, float[] y, int off, int rows, int w, int stride) {
+        long total = (long) rows * w;
+        int n = (int) Math.min(GELU_BLOCK, total);
+        double[] v = new double[n];
+        double[] u = new double[n];
+        double[] e2 = d ? new double[n] : null;
+        int gr = 0; // the gather's row and column, then the scatter's
+        int gc = 0;
+        int sr = 0;
+        int sc = 0;
+        for (long k = 0; k < total; k += GELU_BLOCK) {
+            int m = (int) Math.min(GELU_BLOCK, total - k);
+            for (int j = 0; j < m; ) {
+                int len = Math.min(w - gc, m - j);
+                int base = off + gr * stride + gc;
+                for (int i = 0; i < len; i++) {
+                    v[j + i] = x[base + i];
                 }
-                y[i] = (float) r;
+                j += len;
+                gc += len;
+                if (gc == w) {
+                    gc = 0;
+                    gr++;
+                }
             }
-        } else {
-            for (int i = from; i < to; i++) {
-                double v = x[i];
-                y[i] = (float) fix0(0.5 * v * JavaMath.erfc(-v * SQRT1_2), v);
+            for (int i = 0; i < m; i++) {
+                u[i] = 6.0 / (6.0 + Math.abs(v[i]));
+            }
+            for (int i = 0; i < m; i++) {
+                double t = u[i];
+                u[i] = t * geluQ(t);
+            }
+            if (d) {
+                for (int i = 0; i < m; i++) {
+                    double vi = v[i];
+                    e2[i] = expNegSq(Math.min(0.5 * (vi * vi), 110.0));
+                }
+                for (int i = 0; i < m; i++) {
+                    double vi = v[i];
+                    double e = e2[i];
+                    u[i] = u[i] * e;
+                    e2[i] = e * geluMask(0.5 * (vi * vi)) * INV_SQRT2PI;
+                }
+                for (int i = 0; i < m; i++) {
+                    v[i] = geluDOf(v[i], u[i], e2[i]);
+                }
+            } else {
+                for (int i = 0; i < m; i++) {
+                    double vi = v[i];
+                    u[i] = u[i] * expNegSq(Math.min(0.5 * (vi * vi), 110.0));
+                }
+                for (int i = 0; i < m; i++) {
+                    v[i] = geluOf(v[i], u[i]);
+                }
+            }
+            for (int j = 0; j < m; ) {
+                int len = Math.min(w - sc, m - j);
+                int base = off + sr * stride + sc;
+                for (int i = 0; i < len; i++) {
+                    y[base + i] = (float) v[j + i];
+                }
+                j += len;
+                sc += len;
+                if (sc == w) {
+                    sc = 0;
+                    sr++;
+                }
             }
         }
+    }
+
+    /**
+     * The forward activation in place on a block of {@code rows} rows of {@code w} elements of
+     * {@code y}, row r at {@code off + r·stride}: {@code elementwise(f, false, y, y, row start, row end)}
+     * row by row, except gelu, which gathers the rows into its long vectorised passes (the dense
+     * layer's task blocks have rows of 256: gelu row by row ran at about half its speed per element,
+     * C2's scalar pre- and post-loops of its six passes taking a large share of each short row).
+     */
+    public static void elementwiseRows(ActivationFunction f, float[] y, int off, int rows, int w, int stride) {
+        if (off < 0 || rows < 0 || w < 0 || stride < w
+                || (rows > 0 && w > 0 && off + (long) (rows - 1) * stride + w > y.length)) {
+            throw new IllegalArgumentException("elementwiseRows: " + rows + " rows of " + w + " at " + off
+                    + " with stride " + stride + " outside an array of " + y.length);
+        }
+        if (rows == 0 || w == 0) {
+            return;
+        }
+        if (f.activation() == Activation.GELU) {
+            geluRows(false, y, y, off, rows, w, stride);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            int s = off + r * stride;
+            elementwise(f, false, y, y, s, s + w);
+        }
+    }
+
+    /**
+     * Φ(v), the standard normal distribution, for v a float's value, with the operations of
+     * {@link #geluRows}'s passes: q = Φ(−|v|) = t·Q(t)·e, t = 6/(6+|v|), e = e^−min(v²/2, 110)
+     * ({@link #expNegSq}; v²/2 is exact in double for a float v), then {@link #cdfOf}.
+     * Relative error of q below 5e-14 for |v| ≤ √220 (4.5e-14 measured against mpmath;
+     * GeluCdfTest): {@link #geluQ}'s 3.3e-15 plus expNegSq's (its squarings). Beyond, q ≤ e^−110
+     * (the true value is smaller still), which only ever meets float's 0 or 1.
+     */
+    static double geluCdf(double v) {
+        double t = 6.0 / (6.0 + Math.abs(v));
+        double q = t * geluQ(t) * expNegSq(Math.min(0.5 * (v * v), 110.0));
+        return cdfOf(v, q);
+    }
+
+    /**
+     * Φ(v) from q = Φ(−|v|): max(q, [v > 0] − q), i.e. q for v ≤ 0 and 1 − q for v > 0 (where q < ½),
+     * with the step [v > 0] = min(max(v·2^1000, 0), 1) (no select, so that C2 vectorises it); NaN
+     * propagates. At v = ±∞, t = 0 and q = 0: Φ = 1 and 0 exactly.
+     */
+    static double cdfOf(double v, double q) {
+        return Math.max(q, Math.min(Math.max(v * 0x1.0p1000, 0.0), 1.0) - q);
+    }
+
+    /**
+     * gelu(v) = v·Φ(v) from q = Φ(−|v|), without selects: v is clamped to −Double.MAX_VALUE, so
+     * gelu(−∞) = (−Double.MAX_VALUE·0 = −0) + (+0) = +0 (as {@link #fix0} gave before); every other v
+     * adds −0, which changes nothing (gelu(−0) = −0); gelu(+∞) = +∞; NaN propagates.
+     */
+    static double geluOf(double v, double q) {
+        // +0 at v = −∞, −0 for every other v (NaN for NaN)
+        double z = Math.max(Math.min(v, -Double.MAX_VALUE) + Double.MAX_VALUE, -1.0) * -0.0;
+        return Math.max(v, -Double.MAX_VALUE) * cdfOf(v, q) + z;
+    }
+
+    /** [h < +∞] = min(max(Double.MAX_VALUE − h, 0), 1) for h = v²/2 ≤ 5.8e76: φ's mask (NaN for NaN). */
+    static double geluMask(double h) {
+        return Math.min(Math.max(Double.MAX_VALUE - h, 0.0), 1.0);
+    }
+
+    /**
+     * gelu′(v) = Φ(v) + v·φ(v) = fma(v, φ, Φ) from q = Φ(−|v|) and φ = e·[v²/2 < ∞]/√(2π), with v
+     * clamped to [−15, 15]: beyond v²/2 ≥ 110 (|v| ≥ 14.83) e is clamped at e^−110 and v·φ would
+     * grow with |v|; clamped, |v·φ| ≤ 15·e^−110/√(2π) = 1.0e-47, far below half of float's smallest
+     * subnormal, with the exact value's sign: gelu′(v) rounds to −0 for v ≤ −14.83, as the exact
+     * value does, and to 1 for v ≥ 14.83. At ±∞ the mask makes φ = 0: gelu′(+∞) = 1,
+     * gelu′(−∞) = −15·0 + 0 = +0, as before.
+     */
+    static double geluDOf(double v, double q, double phi) {
+        return Math.fma(Math.max(Math.min(v, 15.0), -15.0), phi, cdfOf(v, q));
+    }
+
+    /**
+     * Q(t) = Φ(−a)·e^(a²/2)/t for a = 6(1 − t)/t ≥ 0, t = 6/(6+a) in [6/(6+√220), 1] = [0.288, 1]: the
+     * degree-17 interpolant at the Chebyshev nodes in s = t − 0.64, as monomial coefficients rounded to
+     * double, by fma Horner (scripts/fit-gelu.py: relative error of t·Q(t), t rounded as here, below
+     * 3.3e-15; Q is smooth down to t = 0, a = ∞, and bounded below t = 0.288, where only q ≤ e^−110
+     * depends on it). Mirrored by {@code soma_gelu_q} in the prelude.
+     */
+    static double geluQ(double t) {
+        double s = t - 0.64;
+        double p = Math.fma(0x1.ca618e869c0d0p-9, s, -0x1.1003b33f51a19p-7);
+        p = Math.fma(p, s, -0x1.a42e34ff4df12p-7);
+        p = Math.fma(p, s, 0x1.1f388a6fa9f42p-6);
+        p = Math.fma(p, s, 0x1.5d4a0e4fba290p-5);
+        p = Math.fma(p, s, -0x1.b88382e201462p-8);
+        p = Math.fma(p, s, -0x1.dccba4828fd60p-4);
+        p = Math.fma(p, s, -0x1.1e3643fc539f7p-3);
+        p = Math.fma(p, s, 0x1.924daa6603401p-4);
+        p = Math.fma(p, s, 0x1.40853172e2fc6p-1);
+        p = Math.fma(p, s, 0x1.42c5cea5ad94ap+0);
+        p = Math.fma(p, s, 0x1.b99b50d921d5cp+0);
+        p = Math.fma(p, s, 0x1.d59496aa35215p+0);
+        p = Math.fma(p, s, 0x1.98b7a62041fb2p+0);
+        p = Math.fma(p, s, 0x1.2a7b44bd404c4p+0);
+        p = Math.fma(p, s, 0x1.7225adb5d96e1p-1);
+        p = Math.fma(p, s, 0x1.87337353c2e4fp-2);
+        p = Math.fma(p, s, 0x1.5f53b2dbee0b1p-3);
+        return p;
     }
 
     /**

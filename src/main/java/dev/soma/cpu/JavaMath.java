@@ -3,8 +3,8 @@ package dev.soma.cpu;
 /**
  * The double-precision elementary functions the pure-Java kernels need and {@link Math} lacks or
  * computes too slowly: {@link #exp} (the same operation sequence as {@code soma_exp} in
- * {@code opencl/prelude.cl}, so both backends get bit-identical results), {@link #erf} and
- * {@link #erfc} (after FDLIBM's {@code s_erf.c}, below 1 ulp), and {@link #log} (the noise generator's
+ * {@code opencl/prelude.cl}, so both backends get bit-identical results), {@link #erf} (after
+ * FDLIBM's {@code s_erf.c}, below 1 ulp), and {@link #log} (the noise generator's
  * logarithm, also mirrored operation for operation in the prelude).
  *
  * <p>All methods are strict IEEE double arithmetic (Java 17 has no other), so the results do not
@@ -214,7 +214,7 @@ public final class JavaMath {
         return Math.copySign(2.0 * (y0 + ((t * w + t) + c)), x);
     }
 
-    // ---- erf / erfc after FDLIBM s_erf.c (Sun Microsystems, freely distributable) ----
+    // ---- erf after FDLIBM s_erf.c (Sun Microsystems, freely distributable; its erfc tail serves erf beyond 1.25) ----
     private static final double ERX = 8.45062911510467529297e-01;
         private static final double PP0 = 1.28379167095512558561e-01;
     private static final double PP1 = -3.25042107247001499370e-01;
@@ -322,23 +322,5 @@ public final class JavaMath {
         double tail = erfcTail(axt, inv, ratio);
         double r = i2 ? ERX + ratio : (ax >= 6.0 ? 1.0 : 1.0 - tail);
         return i1 ? x + x * ratio : Math.copySign(r, x);
-    }
-
-    /** The complementary error function 1 − erf(x) with full relative accuracy for large x (mirrored by {@code soma_erfc}). */
-    public static double erfc(double x) {
-        double ax = Math.abs(x);
-        boolean i1 = ax < 0.84375;
-        boolean i2 = ax < 1.25;
-        boolean i3 = ax < ERF_I3;
-        double axt = ax > 28.0 ? 28.0 : ax;
-        double inv = 1.0 / axt;
-        double t = i1 ? ax * ax : (i2 ? ax - 1.0 : inv * inv);
-        double ratio = erfRatio(t, i1, i2, i3);
-        double tail = erfcTail(axt, inv, ratio);
-        double y = x * ratio;
-        double r1 = x < 0.25 ? 1.0 - (x + y) : 0.5 - (y + (x - 0.5));
-        double r2 = x >= 0 ? (1.0 - ERX) - ratio : 1.0 + (ERX + ratio);
-        double r3 = x > 0 ? tail : 2.0 - tail;
-        return i1 ? r1 : (i2 ? r2 : r3);
     }
 }
