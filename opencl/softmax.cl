@@ -412,8 +412,15 @@ static inline float16 soma_expm1_tail16(float16 r) {
  * Softmax: 0 below -87.34 (e^-87.34 < 2^-126 and k >= -126 above it, so one scale 2^k suffices):
  * a term below 2^-126 changes neither 1/(cnt + rest) (cnt >= 1) nor an output, which is below
  * float's normal range then (where the accuracy bar lets outputs flush to zero).
- * Log-softmax: 0 below -104, two scales. Its max entry's output is -log1p(rest) ~ -rest, so terms
- * far below 2^-126 can add up to a normal output (a row [0, 0, 1, 88.72] gives -1.39e-38, a normal float). */
+ * Log-softmax: 0 below -104, and the terms are returned times 2^64 (SOMA_LOG_TERM_SCALE; the row's
+ * sum is scaled back once). Its max entry's output is -log1p(rest) ~ -rest, so terms far below 2^-126
+ * can add up to a normal output (a row [0, 0, 1, 88.72] gives -1.39e-38, a normal float); scaled,
+ * they stay normal and are summed exactly as before, only without the subnormal arithmetic.
+ * The dropped lanes compute e^-80 and discard it: at the floor itself the term would be subnormal.
+ * On x86 without flush-to-zero (POCL) each vector instruction that makes or reads a subnormal costs a
+ * microcode assist: softmax over rows spanning more than 87 (masked attention's -10000, say) ran
+ * about 4 times slower before, log-softmax 2 to 3 times. */
+#define SOMA_LOG_TERM_SCALE 64
 #if LOG
 #define SOMA_EXP_FLOOR -104.0f
 #else
@@ -424,14 +431,14 @@ static inline float16 soma_exp_diff16(float16 x, float m) {
     const float16 bb = d - x;
     const float16 lo = (x - (d - bb)) + (-m - bb);
     const int16 under = d < SOMA_EXP_FLOOR; /* also x = -inf, where lo is NaN */
-    const float16 a = select(d, (float16) SOMA_EXP_FLOOR, under);
+    const float16 a = select(d, (float16) -80.0f, under);
     float16 kd = fma(a, 0x1.715476p0f, 0x1.8p23f);
     const int16 k = as_int16(kd) - 0x4b400000;
     kd = kd - 0x1.8p23f;
     const float16 r = fma(-kd, SOMA_LN2_LO, fma(-kd, SOMA_LN2_HI, a)) + select(lo, (float16) 0.0f, under);
     const float16 p = 1.0f + fma(r * r, soma_expm1_tail16(r), r);
 #if LOG
-    const float16 e = p * as_float16(((k >> 1) + 127) << 23) * as_float16(((k - (k >> 1)) + 127) << 23);
+    const float16 e = p * as_float16((k + SOMA_LOG_TERM_SCALE + 127) << 23); /* k >= -150: a normal scale */
 #else
     const float16 e = p * as_float16((k + 127) << 23);
 #endif
@@ -550,7 +557,11 @@ kernel void soma_softmax_rows(global const REAL* x, global REAL* y, const uint r
         }
 #endif
     }
+#if LOG
+    const float rest = soma_lane_sum16(s16, c16) * 0x1.0p-64f; /* SOMA_LOG_TERM_SCALE */
+#else
     const float rest = soma_lane_sum16(s16, c16);
+#endif
     const int8 n8 = cnt16.lo + cnt16.hi;
     const int4 n4 = n8.lo + n8.hi;
     const int2 n2 = n4.lo + n4.hi;
@@ -572,11 +583,17 @@ kernel void soma_softmax_rows(global const REAL* x, global REAL* y, const uint r
     }
 #else
     const float inv = 1.0f / (cnt + rest);
+    /* a term below thr would give an output below the normal range: 0 instead (computing it would
+     * cost a microcode assist per vector on x86 without flush-to-zero: a row spanning [-100, 0] ran
+     * 1.7 times slower) */
+    const float thr = 0x1.0p-126f * (cnt + rest);
     for (uint j = 0; j < cols; j += 16) {
         if (j < full) {
-            vstore16(vload16(0, yr + j) * inv, 0, yr + j);
+            const float16 e = vload16(0, yr + j);
+            vstore16(select(e, (float16) 0.0f, e < thr) * inv, 0, yr + j);
         } else {
-            soma_store_tail16(yr + j, tail, soma_load_tail16(yr + j, tail, 0.0f) * inv);
+            const float16 e = soma_load_tail16(yr + j, tail, 0.0f);
+            soma_store_tail16(yr + j, tail, select(e, (float16) 0.0f, e < thr) * inv);
         }
     }
 #endif
