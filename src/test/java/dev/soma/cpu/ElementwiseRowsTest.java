@@ -30,7 +30,7 @@ class ElementwiseRowsTest {
     void sameAsRowByRow() {
         SplittableRandom r = new SplittableRandom(11);
         ActivationFunction[] fs = {Activation.GELU, Activation.SIGMOID, Activation.prelu(0.25f, -0.5f, 2f),
-            Activation.NOISY_RELU, Activation.SILU};
+            Activation.NOISY_RELU, Activation.SILU, Activation.HARD_SIGMOID.with(0.3, -0.2), Activation.HARD_SWISH};
         for (int[] sh : SHAPES) {
             int rows = sh[0];
             int w = sh[1];
