@@ -1147,34 +1147,13 @@ public final class JavaKernels {
                     d[j] = dj;
                     e[j] = expNegSq(Math.min(dj, 110.0));
                 }
+                // the entries at the max (d = 0, e = 1) are added as 0 instead of skipped, which gives the
+                // same sums without a test per element, then restored: the one at[1] when it is alone,
+                // else every d = 0
                 int cnt = at[0];
-                double r0 = 0, r1 = 0, r2 = 0, r3 = 0;
-                if (cnt == 1) {
-                    // the one d = 0 (e = 1) at index at[1]: adding 0 there instead of skipping it
-                    // gives the same sums; the chains then need no test per element
-                    e[at[1]] = 0.0;
-                    r0 = sumChains(e, cols);
-                    e[at[1]] = 1.0;
-                } else {
-                    int j = 0;
-                    for (; j + 4 <= cols; j += 4) {
-                        r0 += d[j] == 0 ? 0.0 : e[j];
-                        r1 += d[j + 1] == 0 ? 0.0 : e[j + 1];
-                        r2 += d[j + 2] == 0 ? 0.0 : e[j + 2];
-                        r3 += d[j + 3] == 0 ? 0.0 : e[j + 3];
-                    }
-                    for (; j < cols; j++) {
-                        double a = d[j] == 0 ? 0.0 : e[j];
-                        if ((j & 3) == 0) {
-                            r0 += a;
-                        } else if ((j & 3) == 1) {
-                            r1 += a;
-                        } else {
-                            r2 += a;
-                        }
-                    }
-                }
-                double rest = (r0 + r1) + (r2 + r3);
+                maxTerms(e, d, at, 0.0);
+                double rest = sumChains(e, cols);
+                maxTerms(e, d, at, 1.0);
                 if (log) {
                     double lse = cnt == 1 ? JavaMath.log1p(rest) : JavaMath.log((double) cnt + rest);
                     for (int k = 0; k < cols; k++) {
@@ -1298,10 +1277,20 @@ public final class JavaKernels {
         return nan ? Double.NaN : m;
     }
 
-    /**
-     * Σ e[0, n) in four interleaved chains (element j into chain j mod 4), summed (r0 + r1) + (r2 + r3)
-     * and returned as r0 (the other three are then 0, so the caller's own final sum is the same).
-     */
+    /** Sets e at the row's maximum entries (d = 0; at from {@link #rowMaxInto}) to {@code v}. */
+    private static void maxTerms(double[] e, double[] d, int[] at, double v) {
+        if (at[0] == 1) {
+            e[at[1]] = v;
+        } else {
+            for (int j = 0; j < d.length; j++) {
+                if (d[j] == 0) {
+                    e[j] = v;
+                }
+            }
+        }
+    }
+
+    /** Σ e[0, n) in four interleaved chains (element j into chain j mod 4), summed (r0 + r1) + (r2 + r3). */
     private static double sumChains(double[] e, int n) {
         double r0 = 0, r1 = 0, r2 = 0, r3 = 0;
         int j = 0;
