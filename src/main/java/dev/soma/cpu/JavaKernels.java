@@ -101,13 +101,6 @@ public final class JavaKernels {
         return (z >= 0 ? 1.0 : t) / (1.0 + t);
     }
 
-    /** σ′(z) = σ(z)σ(−z) = t/(1+t)², t = e^−|z|. */
-    static double sigD(double z) {
-        double t = JavaMath.exp(-Math.abs(z));
-        double u = 1.0 + t;
-        return t / (u * u);
-    }
-
     /** softplus(z) = max(z,0) + log1p(e^−|z|), NaN propagates. */
     static double sp(double z) {
         return (z > 0 ? z : 0.0) + JavaMath.log1pUnit(JavaMath.exp(-Math.abs(z)));
